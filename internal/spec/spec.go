@@ -1,0 +1,98 @@
+// Package spec loads and validates authentify.yaml into a [Spec].
+//
+// Decoding is strict (unknown keys are errors) and every problem, of shape or
+// of meaning, is reported with its position as
+// "authentify.yaml:LINE:COL: path: message" followed by a source excerpt with
+// a caret. All problems are reported at once.
+package spec
+
+import (
+	"github.com/authentify-go/authentify/runtime"
+)
+
+// Spec is a validated authentify.yaml.
+type Spec struct {
+	Version  int    // always 1
+	Package  string // Go package name of the generated code
+	Table    string // SQL table name
+	User     User
+	Token    Token
+	Context  Context
+	Fields   []Field          // custom token columns, in file order
+	Settings runtime.Settings // spec values over runtime.DefaultSettings()
+}
+
+// IDType is the Go/SQL type of user ids.
+type IDType string
+
+// The user id types.
+const (
+	IDInt64  IDType = "int64"  // bigint
+	IDInt32  IDType = "int32"  // integer
+	IDUUID   IDType = "uuid"   // uuid (runtime.UUID in Go)
+	IDString IDType = "string" // text
+)
+
+// User describes the owner of tokens.
+type User struct {
+	IDType IDType
+	// References is the optional foreign key target, e.g. users(id).
+	// Nil when the spec has no `references`.
+	References *Reference
+}
+
+// Reference is a foreign key target: Table(Column).
+type Reference struct {
+	Table  string
+	Column string
+}
+
+// Token holds token format options.
+type Token struct {
+	// Prefix starts every token: <prefix>_at_… and <prefix>_rt_….
+	Prefix string
+}
+
+// Context is the typed per-token context.
+type Context struct {
+	// Strict: only declared fields exist (an undeclared key is a compile
+	// error). When false, the generated Context also preserves extra keys.
+	Strict bool
+	Fields []Field
+}
+
+// FieldType is the type of a context field or custom column.
+type FieldType string
+
+// The field types.
+const (
+	TypeString     FieldType = "string"      // text / string
+	TypeBool       FieldType = "bool"        // boolean / bool
+	TypeInt32      FieldType = "int32"       // integer / int32
+	TypeInt64      FieldType = "int64"       // bigint / int64
+	TypeFloat64    FieldType = "float64"     // double precision / float64
+	TypeTime       FieldType = "time"        // timestamptz / time.Time
+	TypeUUID       FieldType = "uuid"        // uuid / runtime.UUID
+	TypeIP         FieldType = "ip"          // inet / netip.Addr
+	TypeJSON       FieldType = "json"        // jsonb / json.RawMessage
+	TypeEnum       FieldType = "enum"        // text with CHECK / generated string type
+	TypeStringList FieldType = "string_list" // text[] / []string
+)
+
+// Field is a context field or a custom column.
+type Field struct {
+	Name   string    // as written in the spec: snake_case; the SQL column and JSON key
+	GoName string    // exported Go identifier derived from Name (ip_addr → IPAddr)
+	Type   FieldType // one of the Type* constants
+	Values []string  // enum values, in order (TypeEnum only)
+	// Required: a context field that must be set when a token is issued.
+	// Custom columns are NOT NULL unless Nullable.
+	Required bool
+	// Nullable: the Go type is a pointer and the column accepts NULL.
+	Nullable bool
+	// Default is the value used when none is given, or nil. Its dynamic type
+	// follows Type: string (string, enum, time as RFC 3339, uuid, ip),
+	// bool, int64 (int32 and int64), float64, []string (string_list), or
+	// string holding JSON text (json).
+	Default any
+}

@@ -1,0 +1,102 @@
+package runtime
+
+import (
+	"errors"
+	"net/http"
+)
+
+// Reason says why a credential was refused. Reasons are safe to log and to
+// expose as an RFC 6750 error_description; they never contain token material.
+type Reason string
+
+// The reasons an [AuthError] can carry.
+const (
+	ReasonMissing        Reason = "missing"         // no credentials in the request
+	ReasonMalformed      Reason = "malformed"       // an Authorization header with a known scheme but no single token
+	ReasonInvalid        Reason = "invalid"         // not a token of ours, bad checksum, or unknown
+	ReasonExpired        Reason = "expired"         // the access token (or refresh window) has expired
+	ReasonRevoked        Reason = "revoked"         // the session was revoked
+	ReasonWrongTransport Reason = "wrong_transport" // a cookie token sent in a header or vice versa
+	ReasonRefreshRace    Reason = "refresh_race"    // lost a concurrent refresh inside the grace window (no secret key)
+	ReasonRefreshReused  Reason = "refresh_reused"  // a rotated refresh token was presented after the grace window
+	ReasonRejected       Reason = "rejected"        // a PostAuth or PostAutoRefresh hook refused the token
+)
+
+// AuthError is returned when a credential is refused. It maps to HTTP 401
+// (400 for [ReasonMalformed]).
+type AuthError struct {
+	Reason Reason
+	// Err is an optional cause, such as the error a hook returned.
+	Err error
+}
+
+func (e *AuthError) Error() string {
+	msg := "authentify: credential refused: " + string(e.Reason)
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	return msg
+}
+
+func (e *AuthError) Unwrap() error { return e.Err }
+
+// Is reports whether target is an *AuthError with the same reason, so that
+// errors.Is(err, &AuthError{Reason: ReasonExpired}) works.
+func (e *AuthError) Is(target error) bool {
+	t, ok := target.(*AuthError)
+	return ok && t.Reason == e.Reason
+}
+
+func refused(r Reason) error { return &AuthError{Reason: r} }
+
+// ReasonOf returns the reason of an *AuthError in err's chain, or "".
+func ReasonOf(err error) Reason {
+	var ae *AuthError
+	if errors.As(err, &ae) {
+		return ae.Reason
+	}
+	return ""
+}
+
+// ErrUnavailable wraps every failure of the token store (connection refused,
+// timeout, pool closed…). It maps to HTTP 503: an outage must never log users
+// out with a 401.
+var ErrUnavailable = errors.New("authentify: token store unavailable")
+
+// ErrNotFound is returned by a [Store] when no row matched, including when the
+// precondition of a conditional UPDATE no longer holds. Session operations
+// return it to callers when the session does not exist or is not the user's.
+var ErrNotFound = errors.New("authentify: not found")
+
+// unavailable wraps a store error so that errors.Is(err, ErrUnavailable)
+// holds while keeping the cause.
+type unavailable struct{ cause error }
+
+func (u *unavailable) Error() string   { return ErrUnavailable.Error() + ": " + u.cause.Error() }
+func (u *unavailable) Unwrap() []error { return []error{ErrUnavailable, u.cause} }
+
+// Unavailable wraps err (a store failure) so that it matches [ErrUnavailable].
+func Unavailable(err error) error {
+	if err == nil || errors.Is(err, ErrUnavailable) {
+		return err
+	}
+	return &unavailable{cause: err}
+}
+
+// HTTPStatus maps an error from this package to an HTTP status: 401 for a
+// refused credential, 400 for a malformed Authorization header, 503 for a
+// store outage, 500 otherwise, 200 for nil.
+func HTTPStatus(err error) int {
+	switch {
+	case err == nil:
+		return http.StatusOK
+	case errors.Is(err, ErrUnavailable):
+		return http.StatusServiceUnavailable
+	case ReasonOf(err) == ReasonMalformed:
+		return http.StatusBadRequest
+	case ReasonOf(err) != "":
+		return http.StatusUnauthorized
+	default:
+		return http.StatusInternalServerError
+	}
+}

@@ -1,0 +1,129 @@
+package runtime
+
+import (
+	"context"
+	"time"
+)
+
+// Record is the lifecycle part of a stored token row: everything the
+// algorithms in this package need, and nothing secret (no hashes). Generated
+// Token types embed it, so tok.ID, tok.ExpiresAt… are promoted.
+type Record struct {
+	ID              int64      `json:"id"`
+	Transport       Transport  `json:"auth_type"`
+	CreatedAt       time.Time  `json:"created_at"`
+	LastRefreshedAt time.Time  `json:"last_refreshed_at"`
+	ExpiresAt       *time.Time `json:"expires_at"`    // nil: never expires
+	RefreshUntil    *time.Time `json:"refresh_until"` // nil: no refresh token
+	RotatedAt       *time.Time `json:"rotated_at,omitempty"`
+	RevokedAt       *time.Time `json:"revoked_at,omitempty"`
+	RevokeReason    string     `json:"revoke_reason,omitempty"`
+}
+
+// record lets the Engine read the Record of a generated Token type that
+// embeds Record; it cannot be implemented any other way.
+func (r Record) record() Record { return r }
+
+// Recorded is satisfied by every type that embeds Record.
+type Recorded interface{ record() Record }
+
+// RevokeReason values written to the revoke_reason column.
+const (
+	RevokedLogout       = "logout"        // RevokeToken / RevokeSession
+	RevokedLogoutAll    = "logout_all"    // RevokeAllUserTokens / RevokeOtherSessions
+	RevokedSingleLogin  = "single_login"  // a new login under EnforceSingleLogin
+	RevokedExpired      = "expired"       // RevokeAllExpiredUserTokens / RevokeExpiredTokens
+	RevokedRefreshReuse = "refresh_reuse" // a rotated refresh token was replayed
+)
+
+// Insert is a new row for Store.Insert. P carries the generated payload
+// (user id, context, custom columns).
+type Insert[U any, P any] struct {
+	UserID       U
+	Transport    Transport
+	AccessHash   []byte
+	RefreshHash  []byte // nil: no refresh token
+	CreatedAt    time.Time
+	ExpiresAt    *time.Time
+	RefreshUntil *time.Time
+	Payload      P
+	// SingleLogin, when non-nil, asks the store to serialize on the user
+	// (per-user advisory lock) and apply this revocation to the user's other
+	// rows in the same transaction before inserting.
+	SingleLogin *Revocation
+}
+
+// Slide is a conditional auto-refresh UPDATE. The store must apply it only
+// if the row still has ID, AccessHash and LastRefreshedAt == SeenRefreshedAt,
+// is not revoked and has not expired at Now; otherwise ErrNotFound.
+type Slide struct {
+	ID              int64
+	AccessHash      []byte
+	SeenRefreshedAt time.Time
+	Now             time.Time
+	ExpiresAt       *time.Time
+	RefreshUntil    *time.Time
+}
+
+// Rotation is a conditional refresh UPDATE. The store must apply it only if
+// the row ID still has refresh_hash == OldRefreshHash, is not revoked and
+// refresh_until > Now; it sets prev_refresh_hash = OldRefreshHash,
+// rotated_at = last_refreshed_at = Now and the new hashes and expiries;
+// otherwise ErrNotFound.
+type Rotation struct {
+	ID             int64
+	OldRefreshHash []byte
+	AccessHash     []byte
+	RefreshHash    []byte
+	Now            time.Time
+	ExpiresAt      *time.Time
+	RefreshUntil   *time.Time
+}
+
+// Scope selects the rows a revocation applies to.
+type Scope int
+
+// The revocation scopes.
+const (
+	ScopeToken       Scope = iota // the row Target.ID
+	ScopeSession                  // the row Target.ID, only if it belongs to Target.UserID
+	ScopeUser                     // every row of Target.UserID
+	ScopeUserOthers               // every row of Target.UserID except Target.ID
+	ScopeUserExpired              // every expired row of Target.UserID
+	ScopeExpired                  // up to Revocation.Limit expired rows of any user
+)
+
+// Target says which rows to revoke.
+type Target[U any] struct {
+	Scope  Scope
+	ID     int64
+	UserID U
+}
+
+// Revocation says how to revoke: soft (set revoked_at = At and
+// revoke_reason = Reason on rows not yet revoked) or hard (delete them).
+// "Expired" scopes select rows whose session is over at At: the access token
+// has expired and there is no live refresh window.
+type Revocation struct {
+	At     time.Time
+	Reason string
+	Soft   bool
+	Limit  int32 // ScopeExpired only: the batch size
+}
+
+// Store is the atomic SQL behind an Engine. Generated packages implement it
+// with sqlc queries; every method is one statement (Insert with SingleLogin:
+// one transaction). Methods return ErrNotFound when no row matched and wrap
+// every other failure with Unavailable.
+type Store[T Recorded, U any, P any] interface {
+	Insert(ctx context.Context, in Insert[U, P]) (T, error)
+	ByAccessHash(ctx context.Context, hash []byte) (T, error)
+	ByRefreshHash(ctx context.Context, hash []byte) (T, error)
+	ByPrevRefreshHash(ctx context.Context, hash []byte) (T, error)
+	Slide(ctx context.Context, s Slide) (T, error)
+	Rotate(ctx context.Context, r Rotation) (T, error)
+	Revoke(ctx context.Context, t Target[U], r Revocation) (int64, error)
+	// Sessions lists the user's live sessions at now (not revoked, access
+	// token or refresh window still valid), newest first.
+	Sessions(ctx context.Context, userID U, now time.Time) ([]T, error)
+}

@@ -1,0 +1,93 @@
+package runtime
+
+import (
+	"time"
+)
+
+// Never, used as a TTL, means "no limit": an access token that never
+// expires (TokenTTL), no refresh tokens at all (RefreshTokenTTL), or sessions
+// without an absolute lifetime (AutoRefreshMaxTTL). It is written `none` in
+// authentify.yaml and in AUTHENTIFY_* environment variables. A zero TTL is
+// invalid, so a forgotten field can never silently mean "forever".
+const Never time.Duration = -1
+
+// Settings are the knobs of a generated Service. Their defaults come from
+// authentify.yaml; each can be overridden at run time. Field comments give the
+// snake_case key used in authentify.yaml and in AUTHENTIFY_<KEY> variables.
+type Settings struct {
+	// TokenTTL (token_ttl) is the lifetime of an access token, or Never.
+	TokenTTL time.Duration
+	// RefreshTokenTTL (refresh_token_ttl) is the lifetime of the refresh
+	// window, or Never to issue no refresh tokens. It must exceed TokenTTL.
+	RefreshTokenTTL time.Duration
+	// AutoRefresh (auto_refresh) slides the access token's expiry while it is
+	// used, at most once per AutoRefreshInterval, capped at the session's
+	// absolute lifetime (AutoRefreshMaxTTL after its creation).
+	AutoRefresh bool
+	// AutoRefreshInterval (auto_refresh_interval) throttles auto-refresh;
+	// 0 slides on every request.
+	AutoRefreshInterval time.Duration
+	// AutoRefreshMaxTTL (auto_refresh_max_ttl) is the absolute lifetime of a
+	// session counted from its creation: no refresh or auto-refresh extends a
+	// session past it. Never means unbounded.
+	AutoRefreshMaxTTL time.Duration
+	// EnforceSingleLogin (enforce_single_login) revokes a user's other
+	// sessions (both transports) when a new token is issued.
+	EnforceSingleLogin bool
+	// EnableAuthRestriction (enable_auth_restriction) refuses cookie tokens
+	// sent in a header and header tokens sent in a cookie.
+	EnableAuthRestriction bool
+	// HashAlgorithm (hash_algorithm) hashes tokens before storage: one of
+	// HashAlgorithms. Changing it invalidates every stored token.
+	HashAlgorithm string
+	// HeaderPrefixes (header_prefixes) are the accepted Authorization schemes,
+	// matched case-insensitively.
+	HeaderPrefixes []string
+	// CookieNames (cookie_names) are the cookies searched for an access
+	// token, in order; every one is tried.
+	CookieNames []string
+	// KeepExpiredTokens (keep_expired_tokens) makes every revocation soft
+	// (revoked_at and revoke_reason are set, the row is kept for audit)
+	// instead of deleting the row.
+	KeepExpiredTokens bool
+	// RefreshGracePeriod (refresh_grace_period) is how long after a rotation
+	// the previous refresh token is treated as a benign race rather than as
+	// theft.
+	RefreshGracePeriod time.Duration
+	// SecretKey (secret_key; environment only, never in authentify.yaml) is
+	// an optional key of at least 32 bytes. When set, token hashes are HMACs
+	// (a leaked table cannot be checked against guessed tokens) and refresh
+	// successors are derived from the presented token, so that concurrent
+	// refreshes inside the grace window all receive the same new pair.
+	SecretKey []byte
+}
+
+// DefaultSettings returns the built-in defaults, used for every key that
+// authentify.yaml leaves out.
+func DefaultSettings() Settings {
+	return Settings{
+		TokenTTL:              24 * time.Hour,
+		RefreshTokenTTL:       7 * 24 * time.Hour,
+		AutoRefresh:           false,
+		AutoRefreshInterval:   time.Hour,
+		AutoRefreshMaxTTL:     30 * 24 * time.Hour,
+		EnforceSingleLogin:    false,
+		EnableAuthRestriction: true,
+		HashAlgorithm:         "sha256",
+		HeaderPrefixes:        []string{"Bearer", "Token"},
+		CookieNames:           []string{"token"},
+		KeepExpiredTokens:     false,
+		RefreshGracePeriod:    10 * time.Second,
+	}
+}
+
+// SettingKeys returns every settings key in documentation order, as written
+// in authentify.yaml. secret_key is accepted only from the environment.
+func SettingKeys() []string {
+	return []string{
+		"token_ttl", "refresh_token_ttl", "auto_refresh", "auto_refresh_interval",
+		"auto_refresh_max_ttl", "enforce_single_login", "enable_auth_restriction",
+		"hash_algorithm", "header_prefixes", "cookie_names", "keep_expired_tokens",
+		"refresh_grace_period",
+	}
+}
