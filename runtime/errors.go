@@ -2,7 +2,9 @@ package runtime
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
+	"strings"
 )
 
 // Reason says why a credential was refused. Reasons are safe to log and to
@@ -84,14 +86,17 @@ func Unavailable(err error) error {
 }
 
 // HTTPStatus maps an error from this package to an HTTP status: 401 for a
-// refused credential, 400 for a malformed Authorization header, 503 for a
-// store outage, 500 otherwise, 200 for nil.
+// refused credential, 400 for a malformed Authorization header, 403 for a
+// cross-origin cookie request, 503 for a store outage, 500 otherwise, 200
+// for nil.
 func HTTPStatus(err error) int {
 	switch {
 	case err == nil:
 		return http.StatusOK
 	case errors.Is(err, ErrUnavailable):
 		return http.StatusServiceUnavailable
+	case errors.Is(err, ErrCrossOrigin):
+		return http.StatusForbidden
 	case ReasonOf(err) == ReasonMalformed:
 		return http.StatusBadRequest
 	case ReasonOf(err) != "":
@@ -99,4 +104,35 @@ func HTTPStatus(err error) int {
 	default:
 		return http.StatusInternalServerError
 	}
+}
+
+// sqlStater is implemented by driver errors that carry a SQLSTATE code, such
+// as pgx's *pgconn.PgError.
+type sqlStater interface{ SQLState() string }
+
+// StoreError classifies an error from a Store's driver: nil stays nil,
+// notFound (e.g. pgx.ErrNoRows) becomes ErrNotFound, a server error whose
+// SQLSTATE says the server is unreachable, shutting down or out of resources
+// (classes 08, 53, 57P) is wrapped with Unavailable, any other server error
+// (a constraint violation, a bug) is returned wrapped but not as
+// unavailable, and every error without a SQLSTATE (dial, timeout, closed
+// pool, cancelled context) is Unavailable.
+func StoreError(err, notFound error) error {
+	switch {
+	case err == nil:
+		return nil
+	case notFound != nil && errors.Is(err, notFound):
+		return ErrNotFound
+	case errors.Is(err, ErrNotFound), errors.Is(err, ErrUnavailable):
+		return err
+	}
+	var st sqlStater
+	if errors.As(err, &st) {
+		code := st.SQLState()
+		if strings.HasPrefix(code, "08") || strings.HasPrefix(code, "53") || strings.HasPrefix(code, "57P") {
+			return Unavailable(err)
+		}
+		return fmt.Errorf("authentify: token store: %w", err)
+	}
+	return Unavailable(err)
 }

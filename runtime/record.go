@@ -113,10 +113,13 @@ type Revocation struct {
 
 // Store is the atomic SQL behind an Engine. Generated packages implement it
 // with sqlc queries; every method is one statement (Insert with SingleLogin:
-// one transaction). Methods return ErrNotFound when no row matched and wrap
-// every other failure with Unavailable.
+// one transaction). Methods return ErrNotFound when no row matched, wrap
+// connection failures (the database is unreachable or shutting down) with
+// Unavailable, and return other errors (a constraint violation, a bug) as
+// they are.
 type Store[T Recorded, U any, P any] interface {
-	Insert(ctx context.Context, in Insert[U, P]) (T, error)
+	// Insert returns the new row and the number of rows revoked by SingleLogin.
+	Insert(ctx context.Context, in Insert[U, P]) (T, int64, error)
 	ByAccessHash(ctx context.Context, hash []byte) (T, error)
 	ByRefreshHash(ctx context.Context, hash []byte) (T, error)
 	ByPrevRefreshHash(ctx context.Context, hash []byte) (T, error)

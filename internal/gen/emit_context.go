@@ -1,0 +1,161 @@
+package gen
+
+import (
+	"strings"
+
+	"github.com/dave/jennifer/jen"
+
+	"github.com/authentify-go/authentify/internal/spec"
+)
+
+// emitContext renders context.go: the typed Context, its enums, Validate
+// and WithDefaults, and (lenient mode) the preserved extra keys.
+func (m *goModel) emitContext(f *jen.File) error {
+	s := m.spec
+	strict := s.Context.Strict
+	doc := "Context is the typed per-token context (drf-authentify's context_obj). "
+	if strict {
+		doc += "It is strict: only the fields declared in " + m.source + " exist, so an undeclared key is a compile error."
+	} else {
+		doc += "It is lenient: keys not declared in " + m.source + " are kept in Extra and read with ContextValue."
+	}
+	fields := []jen.Code{}
+	for _, fl := range s.Context.Fields {
+		fields = append(fields, jen.Id(fl.GoName).Add(m.fieldType("context", fl)).Tag(jsonTag(fl.Name, !fl.Required)))
+	}
+	if !strict {
+		fields = append(fields, jen.Line().Comment("Extra holds keys that the spec does not declare."),
+			jen.Id("Extra").Map(jen.String()).Qual("encoding/json", "RawMessage").Tag(map[string]string{"json": "-"}))
+	}
+	f.Comment(doc)
+	f.Type().Id("Context").Struct(fields...)
+	f.Line()
+
+	for _, fl := range s.Context.Fields {
+		if fl.Type == spec.TypeEnum {
+			m.emitEnum(f, m.enumName["context."+fl.Name], fl)
+		}
+	}
+
+	// Validate.
+	checks := []jen.Code{jen.Var().Id("errs").Index().Error()}
+	for _, fl := range s.Context.Fields {
+		sel := jen.Id("c").Dot(fl.GoName)
+		if fl.Required {
+			checks = append(checks, jen.If(zeroCheck(fl, jen.Id("c").Dot(fl.GoName))).Block(
+				jen.Id("errs").Op("=").Append(jen.Id("errs"), jen.Qual("errors", "New").Call(jen.Lit(fl.Name+" is required"))),
+			))
+		}
+		if fl.Type == spec.TypeEnum {
+			val := sel.Clone()
+			cond := jen.Op("!").Add(val.Clone()).Dot("Valid").Call()
+			if fl.Nullable {
+				cond = jen.Add(sel.Clone()).Op("!=").Nil().Op("&&").Op("!").Add(sel.Clone()).Dot("Valid").Call()
+			} else if !fl.Required {
+				cond = jen.Add(sel.Clone()).Op("!=").Lit("").Op("&&").Op("!").Add(sel.Clone()).Dot("Valid").Call()
+			}
+			checks = append(checks, jen.If(cond).Block(
+				jen.Id("errs").Op("=").Append(jen.Id("errs"), jen.Qual("fmt", "Errorf").Call(jen.Lit(fl.Name+": %w"), jen.Add(sel.Clone()).Dot("check").Call())),
+			))
+		}
+	}
+	checks = append(checks,
+		jen.If(jen.Id("err").Op(":=").Qual("errors", "Join").Call(jen.Id("errs").Op("...")), jen.Id("err").Op("!=").Nil()).Block(
+			jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit("authentify: invalid context: %w"), jen.Id("err"))),
+		),
+		jen.Return(jen.Nil()))
+	f.Comment("Validate reports every missing required field and invalid enum value.")
+	f.Func().Params(jen.Id("c").Id("Context")).Id("Validate").Params().Error().Block(checks...)
+	f.Line()
+
+	// WithDefaults.
+	body := []jen.Code{}
+	for _, fl := range s.Context.Fields {
+		if fl.Default == nil {
+			continue
+		}
+		def, err := m.defaultValue("context", fl)
+		if err != nil {
+			return err
+		}
+		sel := jen.Id("c").Dot(fl.GoName)
+		if fl.Nullable && !selfNullable(fl.Type) {
+			body = append(body, jen.If(sel.Clone().Op("==").Nil()).Block(
+				jen.Id("v").Op(":=").Add(m.baseType("context", fl)).Parens(def),
+				sel.Clone().Op("=").Op("&").Id("v")))
+		} else {
+			body = append(body, jen.If(zeroCheck(fl, sel.Clone())).Block(sel.Clone().Op("=").Add(def)))
+		}
+	}
+	body = append(body, jen.Return(jen.Id("c")))
+	f.Comment("WithDefaults returns c with the spec's defaults filled into unset fields.")
+	f.Func().Params(jen.Id("c").Id("Context")).Id("WithDefaults").Params().Id("Context").Block(body...)
+	f.Line()
+
+	if !strict {
+		known := []jen.Code{}
+		for _, fl := range s.Context.Fields {
+			known = append(known, jen.Lit(fl.Name))
+		}
+		f.Comment("MarshalJSON writes the declared fields and the extra keys.")
+		f.Func().Params(jen.Id("c").Id("Context")).Id("MarshalJSON").Params().Params(jen.Index().Byte(), jen.Error()).Block(
+			jen.Type().Id("plain").Id("Context"),
+			jen.Return(jen.Qual(runtimePath, "MarshalWithExtra").Call(jen.Id("plain").Call(jen.Id("c")), jen.Id("c").Dot("Extra"))),
+		)
+		f.Line()
+		f.Comment("UnmarshalJSON reads the declared fields and keeps every other key in Extra.")
+		f.Func().Params(jen.Id("c").Op("*").Id("Context")).Id("UnmarshalJSON").Params(jen.Id("data").Index().Byte()).Error().Block(
+			jen.Type().Id("plain").Id("Context"),
+			jen.Var().Id("p").Id("plain"),
+			jen.List(jen.Id("extra"), jen.Err()).Op(":=").Qual(runtimePath, "UnmarshalWithExtra").Call(
+				jen.Id("data"), jen.Op("&").Id("p"), jen.Index().String().Values(known...)),
+			jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())),
+			jen.Id("p").Dot("Extra").Op("=").Id("extra"),
+			jen.Op("*").Id("c").Op("=").Id("Context").Call(jen.Id("p")),
+			jen.Return(jen.Nil()),
+		)
+		f.Line()
+		f.Comment("ContextValue decodes the undeclared context key into T. It reports false when the key is absent.")
+		f.Func().Id("ContextValue").Types(jen.Id("T").Any()).Params(jen.Id("c").Id("Context"), jen.Id("key").String()).Params(jen.Id("T"), jen.Bool(), jen.Error()).Block(
+			jen.Return(jen.Qual(runtimePath, "GetExtra").Types(jen.Id("T")).Call(jen.Id("c").Dot("Extra"), jen.Id("key"))),
+		)
+		f.Line()
+	}
+	return nil
+}
+
+// emitEnum renders a string enum type with its constants, Valid, and a
+// validating UnmarshalText.
+func (m *goModel) emitEnum(f *jen.File, name string, fl spec.Field) {
+	consts := []jen.Code{}
+	cases := []jen.Code{}
+	for _, v := range fl.Values {
+		consts = append(consts, jen.Id(enumConst(name, v)).Id(name).Op("=").Lit(v))
+		cases = append(cases, jen.Id(enumConst(name, v)))
+	}
+	f.Commentf("%s is the enum of %s: one of %v.", name, fl.Name, fl.Values)
+	f.Type().Id(name).String()
+	f.Line()
+	f.Commentf("The values of %s.", name)
+	f.Const().Defs(consts...)
+	f.Line()
+	f.Comment("Valid reports whether v is one of the declared values.")
+	f.Func().Params(jen.Id("v").Id(name)).Id("Valid").Params().Bool().Block(
+		jen.Switch(jen.Id("v")).Block(jen.Case(cases...).Block(jen.Return(jen.True()))),
+		jen.Return(jen.False()),
+	)
+	f.Line()
+	f.Func().Params(jen.Id("v").Id(name)).Id("check").Params().Error().Block(
+		jen.If(jen.Id("v").Dot("Valid").Call()).Block(jen.Return(jen.Nil())),
+		jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit("%q is not one of "+strings.Join(fl.Values, ", ")), jen.String().Call(jen.Id("v")))),
+	)
+	f.Line()
+	f.Comment("UnmarshalText accepts only the declared values.")
+	f.Func().Params(jen.Id("v").Op("*").Id(name)).Id("UnmarshalText").Params(jen.Id("b").Index().Byte()).Error().Block(
+		jen.Id("x").Op(":=").Id(name).Call(jen.Id("b")),
+		jen.If(jen.Err().Op(":=").Id("x").Dot("check").Call(), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())),
+		jen.Op("*").Id("v").Op("=").Id("x"),
+		jen.Return(jen.Nil()),
+	)
+	f.Line()
+}

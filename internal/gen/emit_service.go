@@ -1,0 +1,301 @@
+package gen
+
+import (
+	"time"
+
+	"github.com/dave/jennifer/jen"
+
+	"github.com/authentify-go/authentify/runtime"
+)
+
+// durationCode renders a settings duration: runtime.Never or a literal.
+func durationCode(d time.Duration) jen.Code {
+	if d == runtime.Never {
+		return jen.Qual(runtimePath, "Never")
+	}
+	for _, u := range []struct {
+		unit time.Duration
+		name string
+	}{{time.Hour, "Hour"}, {time.Minute, "Minute"}, {time.Second, "Second"}, {time.Millisecond, "Millisecond"}} {
+		if d%u.unit == 0 {
+			return jen.Lit(int(d/u.unit)).Op("*").Qual("time", u.name)
+		}
+	}
+	return jen.Qual("time", "Duration").Call(jen.Lit(int64(d)))
+}
+
+func stringsCode(ss []string) jen.Code {
+	vals := make([]jen.Code, len(ss))
+	for i, s := range ss {
+		vals[i] = jen.Lit(s)
+	}
+	return jen.Index().String().Values(vals...)
+}
+
+// emitService renders service.go: the typed façade over runtime.Engine.
+func (m *goModel) emitService(f *jen.File) {
+	s := m.spec
+	rt := func(name string) *jen.Statement { return jen.Qual(runtimePath, name) }
+	ctx := func() *jen.Statement { return jen.Id("ctx").Qual("context", "Context") }
+	recv := func() *jen.Statement { return f.Func().Params(jen.Id("s").Op("*").Id("Service")) }
+	eng := func() *jen.Statement { return jen.Id("s").Dot("eng") }
+	st := s.Settings
+
+	f.Comment("Prefix starts every token of this package: " + s.Token.Prefix + "_at_… and " + s.Token.Prefix + "_rt_….")
+	f.Const().Id("Prefix").Op("=").Lit(s.Token.Prefix)
+	f.Line()
+	f.Comment("Schema is the SQL that creates the token table and its indexes (idempotent).")
+	f.Comment("")
+	f.Comment("//go:embed sql/schema.sql")
+	f.Var().Id("Schema").String()
+	f.Anon("embed")
+	f.Line()
+
+	f.Comment("DefaultSettings returns the settings of " + m.source + "; override them with WithSettings.")
+	f.Func().Id("DefaultSettings").Params().Add(rt("Settings")).Block(
+		jen.Return(rt("Settings").Values(jen.DictFunc(func(d jen.Dict) {
+			d[jen.Id("TokenTTL")] = durationCode(st.TokenTTL)
+			d[jen.Id("RefreshTokenTTL")] = durationCode(st.RefreshTokenTTL)
+			d[jen.Id("AutoRefresh")] = jen.Lit(st.AutoRefresh)
+			d[jen.Id("AutoRefreshInterval")] = durationCode(st.AutoRefreshInterval)
+			d[jen.Id("AutoRefreshMaxTTL")] = durationCode(st.AutoRefreshMaxTTL)
+			d[jen.Id("EnforceSingleLogin")] = jen.Lit(st.EnforceSingleLogin)
+			d[jen.Id("EnableAuthRestriction")] = jen.Lit(st.EnableAuthRestriction)
+			d[jen.Id("HashAlgorithm")] = jen.Lit(st.HashAlgorithm)
+			d[jen.Id("HeaderPrefixes")] = stringsCode(st.HeaderPrefixes)
+			d[jen.Id("CookieNames")] = stringsCode(st.CookieNames)
+			d[jen.Id("KeepExpiredTokens")] = jen.Lit(st.KeepExpiredTokens)
+			d[jen.Id("RefreshGracePeriod")] = durationCode(st.RefreshGracePeriod)
+		}))),
+	)
+	f.Line()
+
+	f.Comment("DB is what the Service needs from PostgreSQL: *pgxpool.Pool and *pgx.Conn satisfy it.")
+	f.Type().Id("DB").Interface(
+		jen.Qual(m.dbPath, "DBTX"),
+		jen.Id("Begin").Params(jen.Qual("context", "Context")).Params(jen.Qual(pgxPath, "Tx"), jen.Error()),
+	)
+	f.Line()
+
+	f.Comment("PostAuthFunc is a hook that runs after a request authenticated. It may return")
+	f.Comment("an enriched or replaced token, or an error to refuse the request (401).")
+	f.Type().Id("PostAuthFunc").Func().Params(jen.Id("r").Op("*").Qual("net/http", "Request"), jen.Id("tok").Id("Token")).Params(jen.Id("Token"), jen.Error())
+	f.Line()
+
+	f.Comment("Issued is the result of issuing or refreshing a token. AccessToken and")
+	f.Comment("RefreshToken are runtime.Secret values: call Reveal to send them to the client;")
+	f.Comment("they never print.")
+	f.Type().Id("Issued").Op("=").Add(rt("Issued")).Types(jen.Id("Token"))
+	f.Line()
+
+	f.Type().Id("options").Struct(
+		jen.Id("settings").Add(rt("Settings")),
+		jen.Id("now").Func().Params().Qual("time", "Time"),
+		jen.Id("postAuth").Id("PostAuthFunc"),
+		jen.Id("postAutoRefresh").Id("PostAuthFunc"),
+		jen.Id("hooks").Add(rt("Hooks")).Types(jen.Id("Token")),
+	)
+	f.Line()
+	f.Comment("Option configures a Service.")
+	f.Type().Id("Option").Func().Params(jen.Op("*").Id("options"))
+	f.Line()
+	option := func(doc, name string, params []jen.Code, body jen.Code) {
+		comment(f, doc)
+		f.Func().Id(name).Params(params...).Id("Option").Block(
+			jen.Return(jen.Func().Params(jen.Id("o").Op("*").Id("options")).Block(body)))
+		f.Line()
+	}
+	option("WithSettings replaces the settings (start from DefaultSettings()).", "WithSettings",
+		[]jen.Code{jen.Id("v").Add(rt("Settings"))}, jen.Id("o").Dot("settings").Op("=").Id("v"))
+	option("WithClock sets the clock used for every expiry decision (tests).", "WithClock",
+		[]jen.Code{jen.Id("now").Func().Params().Qual("time", "Time")}, jen.Id("o").Dot("now").Op("=").Id("now"))
+	option("WithPostAuth runs f after every successful request authentication.", "WithPostAuth",
+		[]jen.Code{jen.Id("f").Id("PostAuthFunc")}, jen.Id("o").Dot("postAuth").Op("=").Id("f"))
+	option("WithPostAutoRefresh runs f after an auto-refresh slid a token's expiry, before PostAuth.", "WithPostAutoRefresh",
+		[]jen.Code{jen.Id("f").Id("PostAuthFunc")}, jen.Id("o").Dot("postAutoRefresh").Op("=").Id("f"))
+	option("WithOnRevoke runs f after every revocation that touched rows.", "WithOnRevoke",
+		[]jen.Code{jen.Id("f").Func().Params(jen.Qual("context", "Context"), rt("RevokeEvent"))}, jen.Id("o").Dot("hooks").Dot("OnRevoke").Op("=").Id("f"))
+	option("WithOnReuseDetected runs f when a rotated refresh token is replayed after the\n// grace window (likely theft); the session is already revoked.", "WithOnReuseDetected",
+		[]jen.Code{jen.Id("f").Func().Params(jen.Qual("context", "Context"), jen.Id("Token"))}, jen.Id("o").Dot("hooks").Dot("OnReuseDetected").Op("=").Id("f"))
+
+	f.Comment("IssueOption adjusts one issued or refreshed token.")
+	f.Type().Id("IssueOption").Func().Params(jen.Op("*").Id("issueOptions"))
+	f.Type().Id("issueOptions").Struct(
+		jen.Id("ttl").Add(rt("IssueOptions")),
+		jen.Id("columns").Id("Columns"),
+	)
+	f.Line()
+	issueOpt := func(doc, name string, param jen.Code, body jen.Code) {
+		comment(f, doc)
+		f.Func().Id(name).Params(param).Id("IssueOption").Block(
+			jen.Return(jen.Func().Params(jen.Id("o").Op("*").Id("issueOptions")).Block(body)))
+		f.Line()
+	}
+	issueOpt("WithAccessTTL overrides token_ttl for one token (runtime.Never: no expiry).", "WithAccessTTL",
+		jen.Id("d").Qual("time", "Duration"), jen.Id("o").Dot("ttl").Dot("AccessTTL").Op("=").Id("d"))
+	issueOpt("WithRefreshTTL overrides refresh_token_ttl for one token (runtime.Never: no refresh token).", "WithRefreshTTL",
+		jen.Id("d").Qual("time", "Duration"), jen.Id("o").Dot("ttl").Dot("RefreshTTL").Op("=").Id("d"))
+	issueOpt("WithColumns sets custom columns of an issued token.", "WithColumns",
+		jen.Id("c").Id("Columns"), jen.Id("o").Dot("columns").Op("=").Id("c"))
+
+	f.Comment("Service issues, verifies, refreshes and revokes tokens. It is safe for concurrent use.")
+	f.Type().Id("Service").Struct(
+		jen.Id("eng").Op("*").Add(rt("Engine")).Types(jen.Id("Token"), jen.Id("UserID"), jen.Id("payload")),
+		jen.Id("db").Id("DB"),
+		jen.Id("q").Op("*").Qual(m.dbPath, "Queries"),
+		jen.Id("opts").Id("options"),
+	)
+	f.Line()
+	f.Comment("New returns a Service over pool. Settings are validated; an invalid setting is an error.")
+	f.Func().Id("New").Params(jen.Id("pool").Id("DB"), jen.Id("opts").Op("...").Id("Option")).Params(jen.Op("*").Id("Service"), jen.Error()).Block(
+		jen.If(jen.Id("pool").Op("==").Nil()).Block(jen.Return(jen.Nil(), jen.Qual("errors", "New").Call(jen.Lit("authentify: New: nil database")))),
+		jen.Id("o").Op(":=").Id("options").Values(jen.Dict{jen.Id("settings"): jen.Id("DefaultSettings").Call()}),
+		jen.For(jen.List(jen.Id("_"), jen.Id("opt")).Op(":=").Range().Id("opts")).Block(jen.Id("opt").Call(jen.Op("&").Id("o"))),
+		jen.Id("q").Op(":=").Qual(m.dbPath, "New").Call(jen.Id("pool")),
+		jen.List(jen.Id("eng"), jen.Err()).Op(":=").Qual(runtimePath, "NewEngine").Types(jen.Id("Token"), jen.Id("UserID"), jen.Id("payload")).Call(
+			jen.Op("&").Id("store").Values(jen.Dict{jen.Id("db"): jen.Id("pool"), jen.Id("q"): jen.Id("q")}),
+			rt("Config").Types(jen.Id("Token")).Values(jen.Dict{
+				jen.Id("Prefix"): jen.Id("Prefix"), jen.Id("Settings"): jen.Id("o").Dot("settings"),
+				jen.Id("Now"): jen.Id("o").Dot("now"), jen.Id("Hooks"): jen.Id("o").Dot("hooks"),
+			})),
+		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
+		jen.Return(jen.Op("&").Id("Service").Values(jen.Dict{jen.Id("eng"): jen.Id("eng"), jen.Id("db"): jen.Id("pool"), jen.Id("q"): jen.Id("q"), jen.Id("opts"): jen.Id("o")}), jen.Nil()),
+	)
+	f.Line()
+	f.Comment("CreateSchema creates the token table and its indexes if they are missing.")
+	recv().Id("CreateSchema").Params(ctx()).Error().Block(
+		jen.If(jen.List(jen.Id("_"), jen.Err()).Op(":=").Id("s").Dot("db").Dot("Exec").Call(jen.Id("ctx"), jen.Id("Schema")), jen.Err().Op("!=").Nil()).Block(
+			jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit("authentify: create schema: %w"), jen.Qual(runtimePath, "StoreError").Call(jen.Err(), jen.Nil())))),
+		jen.Return(jen.Nil()),
+	)
+	f.Line()
+	f.Comment("Settings returns the validated settings in force.")
+	recv().Id("Settings").Params().Add(rt("Settings")).Block(jen.Return(eng().Dot("Settings").Call()))
+	f.Line()
+
+	issue := func(name, transport, doc string) {
+		comment(f, doc)
+		recv().Id(name).Params(ctx(), jen.Id("userID").Id("UserID"), jen.Id("c").Id("Context"), jen.Id("opts").Op("...").Id("IssueOption")).Params(jen.Id("Issued"), jen.Error()).Block(
+			jen.Return(jen.Id("s").Dot("issue").Call(jen.Id("ctx"), jen.Id("userID"), rt(transport), jen.Id("c"), jen.Id("opts"))))
+		f.Line()
+	}
+	issue("GenerateHeaderToken", "TransportHeader", "GenerateHeaderToken issues a session for the Authorization header: an access token,\n// a refresh token (unless refresh tokens are disabled) and the stored Token. The\n// context is completed with its defaults and validated (required fields).")
+	issue("GenerateCookieToken", "TransportCookie", "GenerateCookieToken issues a session for cookies; see GenerateHeaderToken.")
+	recv().Id("issue").Params(ctx(), jen.Id("userID").Id("UserID"), jen.Id("t").Add(rt("Transport")), jen.Id("c").Id("Context"), jen.Id("opts").Index().Id("IssueOption")).Params(jen.Id("Issued"), jen.Error()).Block(
+		jen.Var().Id("o").Id("issueOptions"),
+		jen.For(jen.List(jen.Id("_"), jen.Id("opt")).Op(":=").Range().Id("opts")).Block(jen.Id("opt").Call(jen.Op("&").Id("o"))),
+		jen.Id("c").Op("=").Id("c").Dot("WithDefaults").Call(),
+		jen.If(jen.Err().Op(":=").Id("c").Dot("Validate").Call(), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Id("Issued").Values(), jen.Err())),
+		jen.Return(eng().Dot("Issue").Call(jen.Id("ctx"), jen.Id("userID"), jen.Id("t"),
+			jen.Id("payload").Values(jen.Dict{jen.Id("context"): jen.Id("c"), jen.Id("columns"): jen.Id("o").Dot("columns")}), jen.Id("o").Dot("ttl"))),
+	)
+	f.Line()
+
+	f.Comment("VerifyToken returns the active token for raw presented over t (runtime.AnyTransport")
+	f.Comment("skips the transport check). It never writes and runs no hooks. A refused token is a")
+	f.Comment("*runtime.AuthError; a database failure matches runtime.ErrUnavailable.")
+	recv().Id("VerifyToken").Params(ctx(), jen.Id("raw").String(), jen.Id("t").Add(rt("Transport"))).Params(jen.Id("Token"), jen.Error()).Block(
+		jen.Return(eng().Dot("Verify").Call(jen.Id("ctx"), jen.Id("raw"), jen.Id("t"))))
+	f.Line()
+
+	f.Comment("AuthenticateRequest extracts every credential of r (Authorization header, then each")
+	f.Comment("configured cookie), authenticates the first valid one, slides its expiry when an")
+	f.Comment("auto-refresh is due and runs the hooks. It returns the token and the credential used.")
+	recv().Id("AuthenticateRequest").Params(jen.Id("r").Op("*").Qual("net/http", "Request")).Params(jen.Id("Token"), rt("Credential"), jen.Error()).Block(
+		jen.Id("settings").Op(":=").Add(eng().Dot("Settings").Call()),
+		jen.List(jen.Id("creds"), jen.Err()).Op(":=").Qual(runtimePath, "Extract").Call(jen.Id("r"), jen.Op("&").Id("settings")),
+		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Id("Token").Values(), rt("Credential").Values(), jen.Err())),
+		jen.Var().Id("h").Add(rt("AuthHooks")).Types(jen.Id("Token")),
+		jen.If(jen.Id("f").Op(":=").Id("s").Dot("opts").Dot("postAutoRefresh"), jen.Id("f").Op("!=").Nil()).Block(
+			jen.Id("h").Dot("PostAutoRefresh").Op("=").Func().Params(jen.Id("_").Qual("context", "Context"), jen.Id("t").Id("Token")).Params(jen.Id("Token"), jen.Error()).Block(
+				jen.Return(jen.Id("f").Call(jen.Id("r"), jen.Id("t"))))),
+		jen.If(jen.Id("f").Op(":=").Id("s").Dot("opts").Dot("postAuth"), jen.Id("f").Op("!=").Nil()).Block(
+			jen.Id("h").Dot("PostAuth").Op("=").Func().Params(jen.Id("_").Qual("context", "Context"), jen.Id("t").Id("Token")).Params(jen.Id("Token"), jen.Error()).Block(
+				jen.Return(jen.Id("f").Call(jen.Id("r"), jen.Id("t"))))),
+		jen.Return(eng().Dot("AuthenticateAny").Call(jen.Id("r").Dot("Context").Call(), jen.Id("creds"), jen.Id("h"))),
+	)
+	f.Line()
+
+	f.Comment("RefreshToken redeems a refresh token: both tokens rotate inside the same session")
+	f.Comment("(id, context and creation time kept) and the old pair stops working. Exactly one")
+	f.Comment("of several concurrent calls rotates; see runtime.Engine.Refresh for the grace")
+	f.Comment("window and reuse detection.")
+	recv().Id("RefreshToken").Params(ctx(), jen.Id("raw").String(), jen.Id("opts").Op("...").Id("IssueOption")).Params(jen.Id("Issued"), jen.Error()).Block(
+		jen.Var().Id("o").Id("issueOptions"),
+		jen.For(jen.List(jen.Id("_"), jen.Id("opt")).Op(":=").Range().Id("opts")).Block(jen.Id("opt").Call(jen.Op("&").Id("o"))),
+		jen.Return(eng().Dot("Refresh").Call(jen.Id("ctx"), jen.Id("raw"), jen.Id("o").Dot("ttl"))),
+	)
+	f.Line()
+
+	revoke := func(doc, name string, params []jen.Code, target jen.Dict, reason string, countOnly bool) {
+		comment(f, doc)
+		ret := jen.Params(jen.Int64(), jen.Error())
+		call := eng().Dot("Revoke").Call(jen.Id("ctx"), rt("Target").Types(jen.Id("UserID")).Values(target), rt(reason))
+		var body []jen.Code
+		if countOnly {
+			body = []jen.Code{jen.Return(call)}
+		} else {
+			ret = jen.Error()
+			body = []jen.Code{jen.List(jen.Id("_"), jen.Err()).Op(":=").Add(call), jen.Return(jen.Err())}
+		}
+		recv().Id(name).Params(append([]jen.Code{ctx()}, params...)...).Add(ret).Block(body...)
+		f.Line()
+	}
+	uid := jen.Id("userID").Id("UserID")
+	revoke("RevokeToken revokes one token (logout). Per keep_expired_tokens the row is kept with\n// revoked_at set, or deleted. It returns runtime.ErrNotFound if the token is gone.",
+		"RevokeToken", []jen.Code{jen.Id("tok").Id("Token")},
+		jen.Dict{jen.Id("Scope"): rt("ScopeToken"), jen.Id("ID"): jen.Id("tok").Dot("ID")}, "RevokedLogout", false)
+	revoke("RevokeAllUserTokens revokes every token of the user (logout everywhere) and returns how many.",
+		"RevokeAllUserTokens", []jen.Code{uid},
+		jen.Dict{jen.Id("Scope"): rt("ScopeUser"), jen.Id("UserID"): jen.Id("userID")}, "RevokedLogoutAll", true)
+	revoke("RevokeAllExpiredUserTokens revokes the user's sessions that are over (access token\n// expired and no open refresh window) and returns how many.",
+		"RevokeAllExpiredUserTokens", []jen.Code{uid.Clone()},
+		jen.Dict{jen.Id("Scope"): rt("ScopeUserExpired"), jen.Id("UserID"): jen.Id("userID")}, "RevokedExpired", true)
+	revoke("RevokeExpiredTokens revokes every session that is over, in batches, and returns how\n// many. Run it from a scheduled job, never on the request path.",
+		"RevokeExpiredTokens", nil,
+		jen.Dict{jen.Id("Scope"): rt("ScopeExpired")}, "RevokedExpired", true)
+	revoke("RevokeSession revokes the user's session id. It returns runtime.ErrNotFound when the\n// session does not exist or is not the user's.",
+		"RevokeSession", []jen.Code{uid.Clone(), jen.Id("id").Int64()},
+		jen.Dict{jen.Id("Scope"): rt("ScopeSession"), jen.Id("ID"): jen.Id("id"), jen.Id("UserID"): jen.Id("userID")}, "RevokedLogout", false)
+	revoke("RevokeOtherSessions revokes every session of the user except keepID and returns how many.",
+		"RevokeOtherSessions", []jen.Code{uid.Clone(), jen.Id("keepID").Int64()},
+		jen.Dict{jen.Id("Scope"): rt("ScopeUserOthers"), jen.Id("ID"): jen.Id("keepID"), jen.Id("UserID"): jen.Id("userID")}, "RevokedLogoutAll", true)
+
+	f.Comment("ListSessions returns the user's live sessions, newest first.")
+	recv().Id("ListSessions").Params(ctx(), uid.Clone()).Params(jen.Index().Id("Token"), jen.Error()).Block(
+		jen.Return(eng().Dot("Sessions").Call(jen.Id("ctx"), jen.Id("userID"))))
+	f.Line()
+
+	if len(s.Fields) > 0 {
+		d := jen.Dict{jen.Id("ID"): jen.Id("id")}
+		pre := []jen.Code{}
+		for _, fl := range s.Fields {
+			v := jen.Id("c").Dot(fl.GoName)
+			if fl.Type == "enum" {
+				name := "v" + fl.GoName
+				pre = append(pre, jen.Var().Id(name).Op("*").String(),
+					jen.If(v.Clone().Op("!=").Nil()).Block(
+						jen.Id("x").Op(":=").String().Call(jen.Op("*").Add(v.Clone())),
+						jen.Id(name).Op("=").Op("&").Id("x")))
+				d[jen.Id(fl.GoName)] = jen.Id(name)
+				continue
+			}
+			if selfNullable(fl.Type) {
+				// A nil slice means "leave unchanged".
+				d[jen.Id(fl.GoName)] = v
+				continue
+			}
+			d[jen.Id(fl.GoName)] = v
+		}
+		body := append(pre,
+			jen.List(jen.Id("row"), jen.Err()).Op(":=").Id("s").Dot("q").Dot("UpdateTokenColumns").Call(jen.Id("ctx"), jen.Qual(m.dbPath, "UpdateTokenColumnsParams").Values(d)),
+			jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Id("Token").Values(), jen.Id("storeErr").Call(jen.Err()))),
+			jen.Return(jen.Id("tokenFromRow").Call(jen.Id("row"))),
+		)
+		f.Comment("UpdateColumns sets the non-nil custom columns of a live token and returns it")
+		f.Comment("(runtime.ErrNotFound when the token is gone or revoked). Use it from hooks, e.g.")
+		f.Comment("to record the last IP a token was used from.")
+		recv().Id("UpdateColumns").Params(ctx(), jen.Id("id").Int64(), jen.Id("c").Id("Columns")).Params(jen.Id("Token"), jen.Error()).Block(body...)
+		f.Line()
+	}
+}

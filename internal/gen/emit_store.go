@@ -1,0 +1,165 @@
+package gen
+
+import (
+	"github.com/dave/jennifer/jen"
+)
+
+// emitStore renders store.go: the runtime.Store implementation over the
+// sqlc queries. It only converts types and runs one statement per method
+// (Insert under single-login: one transaction).
+func (m *goModel) emitStore(f *jen.File) {
+	db := func(name string) *jen.Statement { return jen.Qual(m.dbPath, name) }
+	rt := func(name string) *jen.Statement { return jen.Qual(runtimePath, name) }
+	ctx := jen.Id("ctx").Qual("context", "Context")
+	one := func(call jen.Code) []jen.Code {
+		return []jen.Code{
+			jen.List(jen.Id("row"), jen.Err()).Op(":=").Add(call),
+			jen.Return(jen.Id("s").Dot("token").Call(jen.Id("row"), jen.Err())),
+		}
+	}
+	recv := func() *jen.Statement { return f.Func().Params(jen.Id("s").Op("*").Id("store")) }
+
+	f.Comment("payload is what a new row carries besides its lifecycle fields.")
+	f.Type().Id("payload").Struct(
+		jen.Id("context").Id("Context"),
+		jen.Id("columns").Id("Columns"),
+	)
+	f.Line()
+	f.Comment("store implements runtime.Store with the generated sqlc queries.")
+	f.Type().Id("store").Struct(
+		jen.Id("db").Id("DB"),
+		jen.Id("q").Op("*").Add(db("Queries")),
+	)
+	f.Line()
+	f.Func().Id("storeErr").Params(jen.Err().Error()).Error().Block(
+		jen.Return(rt("StoreError").Call(jen.Err(), jen.Qual(pgxPath, "ErrNoRows"))),
+	)
+	f.Line()
+	recv().Id("token").Params(jen.Id("row").Add(db("TokenRow")), jen.Err().Error()).Params(jen.Id("Token"), jen.Error()).Block(
+		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Id("Token").Values(), jen.Id("storeErr").Call(jen.Err()))),
+		jen.Return(jen.Id("tokenFromRow").Call(jen.Id("row"))),
+	)
+	f.Line()
+
+	// Insert.
+	f.Comment("Insert stores a new row; under single-login it first locks the user and")
+	f.Comment("revokes the user's other rows, in one transaction.")
+	recv().Id("Insert").Params(ctx, jen.Id("in").Add(rt("Insert")).Types(jen.Id("UserID"), jen.Id("payload"))).Params(jen.Id("Token"), jen.Int64(), jen.Error()).Block(
+		jen.List(jen.Id("ctxJSON"), jen.Err()).Op(":=").Qual("encoding/json", "Marshal").Call(jen.Id("in").Dot("Payload").Dot("context")),
+		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Id("Token").Values(), jen.Lit(0), jen.Qual("fmt", "Errorf").Call(jen.Lit("authentify: encode context: %w"), jen.Err()))),
+		jen.Id("p").Op(":=").Add(db("InsertTokenParams")).Values(jen.Dict{
+			jen.Id("UserID"):       jen.Id("in").Dot("UserID"),
+			jen.Id("AuthType"):     jen.String().Call(jen.Id("in").Dot("Transport")),
+			jen.Id("AccessHash"):   jen.Id("in").Dot("AccessHash"),
+			jen.Id("RefreshHash"):  jen.Id("in").Dot("RefreshHash"),
+			jen.Id("Context"):      jen.Id("ctxJSON"),
+			jen.Id("CreatedAt"):    jen.Id("in").Dot("CreatedAt"),
+			jen.Id("ExpiresAt"):    jen.Id("in").Dot("ExpiresAt"),
+			jen.Id("RefreshUntil"): jen.Id("in").Dot("RefreshUntil"),
+		}),
+		jen.Id("insertColumns").Call(jen.Op("&").Id("p"), jen.Id("in").Dot("Payload").Dot("columns")),
+		jen.If(jen.Id("in").Dot("SingleLogin").Op("==").Nil()).Block(
+			jen.List(jen.Id("row"), jen.Err()).Op(":=").Id("s").Dot("q").Dot("InsertToken").Call(jen.Id("ctx"), jen.Id("p")),
+			jen.List(jen.Id("t"), jen.Err()).Op(":=").Id("s").Dot("token").Call(jen.Id("row"), jen.Err()),
+			jen.Return(jen.Id("t"), jen.Lit(0), jen.Err()),
+		),
+		jen.List(jen.Id("tx"), jen.Err()).Op(":=").Id("s").Dot("db").Dot("Begin").Call(jen.Id("ctx")),
+		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Id("Token").Values(), jen.Lit(0), jen.Id("storeErr").Call(jen.Err()))),
+		jen.Defer().Id("tx").Dot("Rollback").Call(jen.Qual("context", "WithoutCancel").Call(jen.Id("ctx"))),
+		jen.Id("q").Op(":=").Id("s").Dot("q").Dot("WithTx").Call(jen.Id("tx")),
+		jen.If(jen.Err().Op(":=").Id("q").Dot("LockUser").Call(jen.Id("ctx"), jen.Id("lockKey").Call(jen.Id("in").Dot("UserID"))), jen.Err().Op("!=").Nil()).Block(
+			jen.Return(jen.Id("Token").Values(), jen.Lit(0), jen.Id("storeErr").Call(jen.Err()))),
+		jen.Var().Id("revoked").Int64(),
+		jen.If(jen.Id("in").Dot("SingleLogin").Dot("Soft")).Block(
+			jen.List(jen.Id("revoked"), jen.Err()).Op("=").Id("q").Dot("RevokeUserTokens").Call(jen.Id("ctx"), db("RevokeUserTokensParams").Values(jen.Dict{
+				jen.Id("At"): jen.Id("in").Dot("SingleLogin").Dot("At"), jen.Id("Reason"): jen.Id("in").Dot("SingleLogin").Dot("Reason"), jen.Id("UserID"): jen.Id("in").Dot("UserID"),
+			})),
+		).Else().Block(
+			jen.List(jen.Id("revoked"), jen.Err()).Op("=").Id("q").Dot("DeleteUserTokens").Call(jen.Id("ctx"), jen.Id("in").Dot("UserID")),
+		),
+		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Id("Token").Values(), jen.Lit(0), jen.Id("storeErr").Call(jen.Err()))),
+		jen.List(jen.Id("row"), jen.Err()).Op(":=").Id("q").Dot("InsertToken").Call(jen.Id("ctx"), jen.Id("p")),
+		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Id("Token").Values(), jen.Lit(0), jen.Id("storeErr").Call(jen.Err()))),
+		jen.If(jen.Err().Op(":=").Id("tx").Dot("Commit").Call(jen.Id("ctx")), jen.Err().Op("!=").Nil()).Block(
+			jen.Return(jen.Id("Token").Values(), jen.Lit(0), jen.Id("storeErr").Call(jen.Err()))),
+		jen.List(jen.Id("t"), jen.Err()).Op(":=").Id("tokenFromRow").Call(jen.Id("row")),
+		jen.Return(jen.Id("t"), jen.Id("revoked"), jen.Err()),
+	)
+	f.Line()
+	f.Comment("lockKey names the per-user advisory lock that serializes single-login.")
+	f.Func().Id("lockKey").Params(jen.Id("id").Id("UserID")).String().Block(
+		jen.Return(jen.Qual("fmt", "Sprint").Call(jen.Lit(m.spec.Table+":"), jen.Id("id"))),
+	)
+	f.Line()
+
+	for _, q := range []string{"ByAccessHash", "ByRefreshHash", "ByPrevRefreshHash"} {
+		recv().Id(q).Params(ctx, jen.Id("hash").Index().Byte()).Params(jen.Id("Token"), jen.Error()).Block(
+			one(jen.Id("s").Dot("q").Dot("Token"+q).Call(jen.Id("ctx"), jen.Id("hash")))...)
+		f.Line()
+	}
+	recv().Id("Slide").Params(ctx, jen.Id("a").Add(rt("Slide"))).Params(jen.Id("Token"), jen.Error()).Block(
+		one(jen.Id("s").Dot("q").Dot("SlideToken").Call(jen.Id("ctx"), db("SlideTokenParams").Values(jen.Dict{
+			jen.Id("ID"): jen.Id("a").Dot("ID"), jen.Id("AccessHash"): jen.Id("a").Dot("AccessHash"),
+			jen.Id("SeenRefreshedAt"): jen.Id("a").Dot("SeenRefreshedAt"), jen.Id("Now"): jen.Id("a").Dot("Now"),
+			jen.Id("ExpiresAt"): jen.Id("a").Dot("ExpiresAt"), jen.Id("RefreshUntil"): jen.Id("a").Dot("RefreshUntil"),
+		})))...)
+	f.Line()
+	recv().Id("Rotate").Params(ctx, jen.Id("a").Add(rt("Rotation"))).Params(jen.Id("Token"), jen.Error()).Block(
+		one(jen.Id("s").Dot("q").Dot("RotateToken").Call(jen.Id("ctx"), db("RotateTokenParams").Values(jen.Dict{
+			jen.Id("ID"): jen.Id("a").Dot("ID"), jen.Id("OldRefreshHash"): jen.Id("a").Dot("OldRefreshHash"),
+			jen.Id("AccessHash"): jen.Id("a").Dot("AccessHash"), jen.Id("RefreshHash"): jen.Id("a").Dot("RefreshHash"),
+			jen.Id("Now"): jen.Id("a").Dot("Now"), jen.Id("ExpiresAt"): jen.Id("a").Dot("ExpiresAt"),
+			jen.Id("RefreshUntil"): jen.Id("a").Dot("RefreshUntil"),
+		})))...)
+	f.Line()
+
+	// Revoke.
+	soft := func(query string, d jen.Dict) jen.Code {
+		d[jen.Id("At")] = jen.Id("r").Dot("At")
+		d[jen.Id("Reason")] = jen.Id("r").Dot("Reason")
+		return jen.List(jen.Id("n"), jen.Err()).Op("=").Id("s").Dot("q").Dot(query).Call(jen.Id("ctx"), db(query+"Params").Values(d))
+	}
+	hard := func(query string, arg jen.Code) jen.Code {
+		return jen.List(jen.Id("n"), jen.Err()).Op("=").Id("s").Dot("q").Dot(query).Call(jen.Id("ctx"), arg)
+	}
+	tid, tuser := jen.Id("t").Dot("ID"), jen.Id("t").Dot("UserID")
+	scope := func(name, softQ string, softD jen.Dict, hardQ string, hardArg jen.Code) jen.Code {
+		return jen.Case(rt(name)).Block(
+			jen.If(jen.Id("r").Dot("Soft")).Block(soft(softQ, softD)).Else().Block(hard(hardQ, hardArg)))
+	}
+	f.Comment("Revoke soft-revokes or deletes the rows selected by t.")
+	recv().Id("Revoke").Params(ctx, jen.Id("t").Add(rt("Target")).Types(jen.Id("UserID")), jen.Id("r").Add(rt("Revocation"))).Params(jen.Int64(), jen.Error()).Block(
+		jen.Var().Id("n").Int64(),
+		jen.Var().Err().Error(),
+		jen.Switch(jen.Id("t").Dot("Scope")).Block(
+			scope("ScopeToken", "RevokeToken", jen.Dict{jen.Id("ID"): tid.Clone()}, "DeleteToken", tid.Clone()),
+			scope("ScopeSession", "RevokeSession", jen.Dict{jen.Id("ID"): tid.Clone(), jen.Id("UserID"): tuser.Clone()},
+				"DeleteSession", db("DeleteSessionParams").Values(jen.Dict{jen.Id("ID"): tid.Clone(), jen.Id("UserID"): tuser.Clone()})),
+			scope("ScopeUser", "RevokeUserTokens", jen.Dict{jen.Id("UserID"): tuser.Clone()}, "DeleteUserTokens", tuser.Clone()),
+			scope("ScopeUserOthers", "RevokeOtherUserTokens", jen.Dict{jen.Id("UserID"): tuser.Clone(), jen.Id("KeepID"): tid.Clone()},
+				"DeleteOtherUserTokens", db("DeleteOtherUserTokensParams").Values(jen.Dict{jen.Id("UserID"): tuser.Clone(), jen.Id("KeepID"): tid.Clone()})),
+			scope("ScopeUserExpired", "RevokeExpiredUserTokens", jen.Dict{jen.Id("UserID"): tuser.Clone()},
+				"DeleteExpiredUserTokens", db("DeleteExpiredUserTokensParams").Values(jen.Dict{jen.Id("UserID"): tuser.Clone(), jen.Id("At"): jen.Id("r").Dot("At")})),
+			scope("ScopeExpired", "RevokeExpiredTokens", jen.Dict{jen.Id("Batch"): jen.Id("r").Dot("Limit")},
+				"DeleteExpiredTokens", db("DeleteExpiredTokensParams").Values(jen.Dict{jen.Id("At"): jen.Id("r").Dot("At"), jen.Id("Batch"): jen.Id("r").Dot("Limit")})),
+			jen.Default().Block(jen.Return(jen.Lit(0), jen.Qual("fmt", "Errorf").Call(jen.Lit("authentify: unknown revocation scope %d"), jen.Id("t").Dot("Scope")))),
+		),
+		jen.Return(jen.Id("n"), jen.Id("storeErr").Call(jen.Err())),
+	)
+	f.Line()
+
+	recv().Id("Sessions").Params(ctx, jen.Id("userID").Id("UserID"), jen.Id("now").Qual("time", "Time")).Params(jen.Index().Id("Token"), jen.Error()).Block(
+		jen.List(jen.Id("rows"), jen.Err()).Op(":=").Id("s").Dot("q").Dot("UserSessions").Call(jen.Id("ctx"), db("UserSessionsParams").Values(jen.Dict{
+			jen.Id("UserID"): jen.Id("userID"), jen.Id("Now"): jen.Id("now"),
+		})),
+		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Id("storeErr").Call(jen.Err()))),
+		jen.Id("out").Op(":=").Make(jen.Index().Id("Token"), jen.Lit(0), jen.Len(jen.Id("rows"))),
+		jen.For(jen.List(jen.Id("_"), jen.Id("row")).Op(":=").Range().Id("rows")).Block(
+			jen.List(jen.Id("t"), jen.Err()).Op(":=").Id("tokenFromRow").Call(jen.Id("row")),
+			jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
+			jen.Id("out").Op("=").Append(jen.Id("out"), jen.Id("t")),
+		),
+		jen.Return(jen.Id("out"), jen.Nil()),
+	)
+	f.Line()
+}

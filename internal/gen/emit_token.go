@@ -1,0 +1,150 @@
+package gen
+
+import (
+	"github.com/dave/jennifer/jen"
+
+	"github.com/authentify-go/authentify/internal/spec"
+)
+
+// emitToken renders token.go: Token, Columns and the row conversion.
+func (m *goModel) emitToken(f *jen.File) error {
+	s := m.spec
+	fields := []jen.Code{
+		jen.Qual(runtimePath, "Record"),
+		jen.Id("UserID").Id("UserID").Tag(jsonTag("user_id", false)),
+		jen.Id("Context").Id("Context").Tag(jsonTag("context", false)),
+	}
+	for _, fl := range s.Fields {
+		fields = append(fields, jen.Id(fl.GoName).Add(m.fieldType("fields", fl)).Tag(jsonTag(fl.Name, false)))
+	}
+	f.Comment("Token is one stored token: one login (a session) with its lifecycle record")
+	f.Comment("(ID, CreatedAt, ExpiresAt… promoted from runtime.Record), its owner, its typed")
+	f.Comment("context and its custom columns. It holds no secret: hashes never leave the store.")
+	f.Type().Id("Token").Struct(fields...)
+	f.Line()
+
+	f.Commentf("UserID is the type of user ids (%s).", s.User.IDType)
+	f.Type().Id("UserID").Op("=").Add(m.userIDType())
+	f.Line()
+
+	// Enums of custom columns.
+	for _, fl := range s.Fields {
+		if fl.Type == spec.TypeEnum {
+			m.emitEnum(f, m.enumName["fields."+fl.Name], fl)
+		}
+	}
+
+	// Columns.
+	cols := []jen.Code{}
+	for _, fl := range s.Fields {
+		t := m.baseType("fields", fl)
+		if !selfNullable(fl.Type) {
+			t = jen.Op("*").Add(t)
+		}
+		cols = append(cols, jen.Id(fl.GoName).Add(t))
+	}
+	f.Comment("Columns sets custom token columns. A nil field takes the spec default when a")
+	f.Comment("token is issued, and is left unchanged by UpdateColumns.")
+	f.Type().Id("Columns").Struct(cols...)
+	f.Line()
+
+	// tokenFromRow.
+	rec := jen.Dict{
+		jen.Id("ID"):              jen.Id("r").Dot("ID"),
+		jen.Id("Transport"):       jen.Qual(runtimePath, "Transport").Call(jen.Id("r").Dot("AuthType")),
+		jen.Id("CreatedAt"):       jen.Id("r").Dot("CreatedAt"),
+		jen.Id("LastRefreshedAt"): jen.Id("r").Dot("LastRefreshedAt"),
+		jen.Id("ExpiresAt"):       jen.Id("r").Dot("ExpiresAt"),
+		jen.Id("RefreshUntil"):    jen.Id("r").Dot("RefreshUntil"),
+		jen.Id("RotatedAt"):       jen.Id("r").Dot("RotatedAt"),
+		jen.Id("RevokedAt"):       jen.Id("r").Dot("RevokedAt"),
+	}
+	tok := jen.Dict{
+		jen.Id("Record"): jen.Qual(runtimePath, "Record").Values(rec),
+		jen.Id("UserID"): jen.Id("r").Dot("UserID"),
+	}
+	for _, fl := range s.Fields {
+		v := jen.Id("r").Dot(fl.GoName)
+		switch {
+		case fl.Type == spec.TypeEnum && fl.Nullable:
+			v = jen.Parens(jen.Op("*").Id(m.enumName["fields."+fl.Name])).Call(v)
+		case fl.Type == spec.TypeEnum:
+			v = jen.Id(m.enumName["fields."+fl.Name]).Call(v)
+		case fl.Type == spec.TypeJSON:
+			v = jen.Qual("encoding/json", "RawMessage").Call(v)
+		}
+		tok[jen.Id(fl.GoName)] = v
+	}
+	f.Func().Id("tokenFromRow").Params(jen.Id("r").Qual(m.dbPath, "TokenRow")).Params(jen.Id("Token"), jen.Error()).Block(
+		jen.Id("t").Op(":=").Id("Token").Values(tok),
+		jen.If(jen.Id("r").Dot("RevokeReason").Op("!=").Nil()).Block(
+			jen.Id("t").Dot("RevokeReason").Op("=").Op("*").Id("r").Dot("RevokeReason")),
+		jen.If(jen.Err().Op(":=").Qual("encoding/json", "Unmarshal").Call(jen.Id("r").Dot("Context"), jen.Op("&").Id("t").Dot("Context")), jen.Err().Op("!=").Nil()).Block(
+			jen.Return(jen.Id("Token").Values(), jen.Qual("fmt", "Errorf").Call(jen.Lit("authentify: decode context of token %d: %w"), jen.Id("r").Dot("ID"), jen.Err())),
+		),
+		jen.Return(jen.Id("t"), jen.Nil()),
+	)
+	f.Line()
+
+	// insertValues fills the custom columns of an insert.
+	body := []jen.Code{}
+	for _, fl := range s.Fields {
+		dst := jen.Id("p").Dot(fl.GoName)
+		src := jen.Id("c").Dot(fl.GoName)
+		conv := func(v jen.Code) jen.Code { return v }
+		if fl.Type == spec.TypeEnum {
+			conv = func(v jen.Code) jen.Code { return jen.String().Call(v) }
+		}
+		if fl.Nullable {
+			if selfNullable(fl.Type) {
+				if fl.Default != nil {
+					def, err := m.defaultValue("fields", fl)
+					if err != nil {
+						return err
+					}
+					body = append(body, jen.If(src.Clone().Op("==").Nil()).Block(src.Clone().Op("=").Add(def)))
+				}
+				body = append(body, dst.Clone().Op("=").Add(src.Clone()))
+				continue
+			}
+			if fl.Default != nil {
+				def, err := m.defaultValue("fields", fl)
+				if err != nil {
+					return err
+				}
+				body = append(body, jen.If(src.Clone().Op("==").Nil()).Block(
+					jen.Id("v").Op(":=").Add(m.baseType("fields", fl)).Parens(def),
+					src.Clone().Op("=").Op("&").Id("v")))
+			}
+			if fl.Type == spec.TypeEnum {
+				body = append(body, jen.If(src.Clone().Op("!=").Nil()).Block(
+					jen.Id("v").Op(":=").String().Call(jen.Op("*").Add(src.Clone())),
+					dst.Clone().Op("=").Op("&").Id("v")))
+			} else {
+				body = append(body, dst.Clone().Op("=").Add(src.Clone()))
+			}
+			continue
+		}
+		// NOT NULL: the spec guarantees a default.
+		var def jen.Code = jen.Op("*").New(m.baseType("fields", fl))
+		if fl.Default != nil {
+			d, err := m.defaultValue("fields", fl)
+			if err != nil {
+				return err
+			}
+			def = d
+		}
+		if selfNullable(fl.Type) {
+			body = append(body, dst.Clone().Op("=").Add(src.Clone()),
+				jen.If(src.Clone().Op("==").Nil()).Block(dst.Clone().Op("=").Add(def)))
+			continue
+		}
+		body = append(body, dst.Clone().Op("=").Add(conv(def)),
+			jen.If(src.Clone().Op("!=").Nil()).Block(dst.Clone().Op("=").Add(conv(jen.Op("*").Add(src.Clone())))))
+	}
+	f.Comment("insertColumns fills the custom columns of p from c, applying the spec defaults.")
+	f.Func().Id("insertColumns").Params(jen.Id("p").Op("*").Qual(m.dbPath, "InsertTokenParams"), jen.Id("c").Id("Columns")).Block(
+		append(body, jen.Id("_").Op("=").Id("p"))...)
+	f.Line()
+	return nil
+}

@@ -1,0 +1,213 @@
+package gen
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/dave/jennifer/jen"
+
+	"github.com/authentify-go/authentify/internal/spec"
+)
+
+// Import paths used by generated code.
+const (
+	runtimePath = "github.com/authentify-go/authentify/runtime"
+	pgxPath     = "github.com/jackc/pgx/v5"
+	echoPath    = "github.com/labstack/echo/v4"
+	echoMWPath  = "github.com/labstack/echo/v4/middleware"
+)
+
+// goModel is what the Go emitters render from.
+type goModel struct {
+	spec     *spec.Spec
+	source   string
+	dbPath   string            // import path of the generated db package
+	enumName map[string]string // "context.tier" / "fields.plan" → Go type name
+}
+
+// packageLevelNames are identifiers the generated package declares itself;
+// enum types must not take them.
+var packageLevelNames = map[string]bool{
+	"Context": true, "Token": true, "Columns": true, "Service": true, "New": true, "Option": true,
+	"IssueOption": true, "Issued": true, "UserID": true, "DB": true, "Prefix": true, "Schema": true,
+	"DefaultSettings": true, "MiddlewareConfig": true, "CookieOptions": true, "TokenFrom": true,
+	"Require": true, "SetTokenCookies": true, "ClearTokenCookies": true, "PostAuthFunc": true,
+	"WithSettings": true, "WithClock": true, "WithPostAuth": true, "WithPostAutoRefresh": true,
+	"WithOnRevoke": true, "WithOnReuseDetected": true, "WithAccessTTL": true, "WithRefreshTTL": true,
+	"WithColumns": true, "ContextValue": true,
+}
+
+func newGoModel(s *spec.Spec, source, dbPath string) *goModel {
+	m := &goModel{spec: s, source: source, dbPath: dbPath, enumName: map[string]string{}}
+	taken := map[string]bool{}
+	assign := func(key, base string) {
+		name := base
+		if packageLevelNames[name] || taken[name] {
+			name = base + "Value"
+		}
+		for i := 2; packageLevelNames[name] || taken[name]; i++ {
+			name = fmt.Sprintf("%sValue%d", base, i)
+		}
+		taken[name] = true
+		m.enumName[key] = name
+	}
+	for _, f := range s.Context.Fields {
+		if f.Type == spec.TypeEnum {
+			assign("context."+f.Name, f.GoName)
+		}
+	}
+	for _, f := range s.Fields {
+		if f.Type == spec.TypeEnum {
+			assign("fields."+f.Name, f.GoName)
+		}
+	}
+	return m
+}
+
+// userIDType is the Go type of user ids.
+func (m *goModel) userIDType() jen.Code {
+	switch m.spec.User.IDType {
+	case spec.IDInt32:
+		return jen.Int32()
+	case spec.IDUUID:
+		return jen.Qual(runtimePath, "UUID")
+	case spec.IDString:
+		return jen.String()
+	default:
+		return jen.Int64()
+	}
+}
+
+// baseType is the non-pointer Go type of a field; kind is "context" or
+// "fields".
+func (m *goModel) baseType(kind string, f spec.Field) *jen.Statement {
+	switch f.Type {
+	case spec.TypeBool:
+		return jen.Bool()
+	case spec.TypeInt32:
+		return jen.Int32()
+	case spec.TypeInt64:
+		return jen.Int64()
+	case spec.TypeFloat64:
+		return jen.Float64()
+	case spec.TypeTime:
+		return jen.Qual("time", "Time")
+	case spec.TypeUUID:
+		return jen.Qual(runtimePath, "UUID")
+	case spec.TypeIP:
+		return jen.Qual("net/netip", "Addr")
+	case spec.TypeJSON:
+		return jen.Qual("encoding/json", "RawMessage")
+	case spec.TypeEnum:
+		return jen.Id(m.enumName[kind+"."+f.Name])
+	case spec.TypeStringList:
+		return jen.Index().String()
+	default:
+		return jen.String()
+	}
+}
+
+// selfNullable reports whether the Go type already has a nil value
+// (slices, json.RawMessage), so a nullable field needs no pointer.
+func selfNullable(t spec.FieldType) bool {
+	return t == spec.TypeJSON || t == spec.TypeStringList
+}
+
+// fieldType is the Go type of a field in Context or Token.
+func (m *goModel) fieldType(kind string, f spec.Field) *jen.Statement {
+	if f.Nullable && !selfNullable(f.Type) {
+		return jen.Op("*").Add(m.baseType(kind, f))
+	}
+	return m.baseType(kind, f)
+}
+
+// zeroCheck is an expression that is true when v (of the field's base type)
+// is unset.
+func zeroCheck(f spec.Field, v *jen.Statement) *jen.Statement {
+	switch f.Type {
+	case spec.TypeString, spec.TypeEnum:
+		return v.Op("==").Lit("")
+	case spec.TypeTime, spec.TypeUUID:
+		return v.Dot("IsZero").Call()
+	case spec.TypeIP:
+		return jen.Op("!").Add(v).Dot("IsValid").Call()
+	case spec.TypeJSON, spec.TypeStringList:
+		return jen.Len(v).Op("==").Lit(0)
+	case spec.TypeBool:
+		return jen.Op("!").Add(v)
+	default:
+		return v.Op("==").Lit(0)
+	}
+}
+
+// defaultValue renders a spec default as a Go expression of the field's
+// base type.
+func (m *goModel) defaultValue(kind string, f spec.Field) (jen.Code, error) {
+	switch v := f.Default.(type) {
+	case bool:
+		return jen.Lit(v), nil
+	case int64:
+		return jen.Lit(int(v)), nil
+	case float64:
+		return jen.Lit(v), nil
+	case []string:
+		vals := make([]jen.Code, len(v))
+		for i, s := range v {
+			vals[i] = jen.Lit(s)
+		}
+		return jen.Index().String().Values(vals...), nil
+	case string:
+		switch f.Type {
+		case spec.TypeEnum:
+			return jen.Id(enumConst(m.enumName[kind+"."+f.Name], v)), nil
+		case spec.TypeIP:
+			return jen.Qual("net/netip", "MustParseAddr").Call(jen.Lit(v)), nil
+		case spec.TypeJSON:
+			return jen.Qual("encoding/json", "RawMessage").Call(jen.Lit(v)), nil
+		case spec.TypeUUID:
+			return jen.Qual(runtimePath, "MustParseUUID").Call(jen.Lit(v)), nil
+		case spec.TypeTime:
+			t, err := time.Parse(time.RFC3339Nano, v)
+			if err != nil {
+				return nil, fmt.Errorf("field %s: default: %w", f.Name, err)
+			}
+			t = t.UTC()
+			return jen.Qual("time", "Date").Call(jen.Lit(t.Year()), jen.Qual("time", "Month").Call(jen.Lit(int(t.Month()))),
+				jen.Lit(t.Day()), jen.Lit(t.Hour()), jen.Lit(t.Minute()), jen.Lit(t.Second()), jen.Lit(t.Nanosecond()),
+				jen.Qual("time", "UTC")), nil
+		default:
+			return jen.Lit(v), nil
+		}
+	}
+	return nil, fmt.Errorf("field %s: unsupported default %T", f.Name, f.Default)
+}
+
+// enumConst is the Go constant name of an enum value.
+func enumConst(typeName, value string) string {
+	return typeName + spec.GoName(value)
+}
+
+// jsonTag is the struct tag of a field serialized under name.
+func jsonTag(name string, omit bool) map[string]string {
+	if omit {
+		return map[string]string{"json": name + ",omitzero"}
+	}
+	return map[string]string{"json": name}
+}
+
+// lowerFirst returns s with its first letter lower-cased.
+func lowerFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToLower(s[:1]) + s[1:]
+}
+
+// comment adds a multi-line doc comment to f, one // line per line of text
+// (jennifer renders a comment containing newlines as a /* */ block).
+func comment(f *jen.File, text string) {
+	for _, line := range strings.Split(text, "\n") {
+		f.Comment(strings.TrimPrefix(line, "// "))
+	}
+}

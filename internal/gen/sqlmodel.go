@@ -1,0 +1,206 @@
+package gen
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"text/template"
+
+	"github.com/authentify-go/authentify/internal/spec"
+	"github.com/authentify-go/authentify/templates"
+)
+
+// sqlModel is the data the SQL and sqlc templates render from.
+type sqlModel struct {
+	Source      string
+	SchemaPath  string // paths in sqlc.yaml, relative to it
+	QueriesPath string
+	Out         string
+	Table       string // quoted identifier
+	TableRaw    string
+	UserIDType  string
+	References  string // `"users" ("id")` or ""
+	Columns     []sqlColumn
+	Renames     []rename
+}
+
+type sqlColumn struct {
+	Name    string // quoted identifier
+	Raw     string // as in the spec; also the sqlc parameter name
+	Type    string
+	NotNull bool
+	Default string // SQL literal or ""
+	Check   string
+}
+
+type rename struct{ Column, GoName string }
+
+// Index returns a quoted index name for column, shortened to PostgreSQL's
+// 63-byte identifier limit.
+func (m sqlModel) Index(column string) string {
+	suffix := "_" + column + "_idx"
+	base := m.TableRaw
+	if len(base)+len(suffix) > 63 {
+		base = base[:63-len(suffix)]
+	}
+	return quoteIdent(base + suffix)
+}
+
+// quoteIdent quotes a PostgreSQL identifier. Spec names are already
+// restricted to [a-z][a-z0-9_]*; quoting makes reserved words legal.
+func quoteIdent(s string) string {
+	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
+}
+
+// quoteLiteral renders a PostgreSQL string literal.
+func quoteLiteral(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+}
+
+func userIDSQLType(t spec.IDType) string {
+	switch t {
+	case spec.IDInt32:
+		return "integer"
+	case spec.IDUUID:
+		return "uuid"
+	case spec.IDString:
+		return "text"
+	default:
+		return "bigint"
+	}
+}
+
+func fieldSQLType(t spec.FieldType) string {
+	switch t {
+	case spec.TypeBool:
+		return "boolean"
+	case spec.TypeInt32:
+		return "integer"
+	case spec.TypeInt64:
+		return "bigint"
+	case spec.TypeFloat64:
+		return "double precision"
+	case spec.TypeTime:
+		return "timestamptz"
+	case spec.TypeUUID:
+		return "uuid"
+	case spec.TypeIP:
+		return "inet"
+	case spec.TypeJSON:
+		return "jsonb"
+	case spec.TypeStringList:
+		return "text[]"
+	default: // string, enum
+		return "text"
+	}
+}
+
+// sqlDefault renders a spec default as a SQL literal.
+func sqlDefault(f spec.Field) (string, error) {
+	if f.Default == nil {
+		return "", nil
+	}
+	switch v := f.Default.(type) {
+	case bool:
+		return strconv.FormatBool(v), nil
+	case int64:
+		return strconv.FormatInt(v, 10), nil
+	case float64:
+		return strconv.FormatFloat(v, 'g', -1, 64), nil
+	case []string:
+		quoted := make([]string, len(v))
+		for i, s := range v {
+			quoted[i] = quoteLiteral(s)
+		}
+		return "ARRAY[" + strings.Join(quoted, ", ") + "]::text[]", nil
+	case string:
+		switch f.Type {
+		case spec.TypeJSON:
+			if !json.Valid([]byte(v)) {
+				return "", fmt.Errorf("field %s: default is not valid JSON", f.Name)
+			}
+			return quoteLiteral(v) + "::jsonb", nil
+		case spec.TypeTime:
+			return quoteLiteral(v) + "::timestamptz", nil
+		case spec.TypeUUID:
+			return quoteLiteral(v) + "::uuid", nil
+		case spec.TypeIP:
+			return quoteLiteral(v) + "::inet", nil
+		default:
+			return quoteLiteral(v), nil
+		}
+	default:
+		return "", fmt.Errorf("field %s: unsupported default of type %T", f.Name, f.Default)
+	}
+}
+
+func newSQLModel(s *spec.Spec, source string) (sqlModel, error) {
+	m := sqlModel{
+		Source:     source,
+		Table:      quoteIdent(s.Table),
+		TableRaw:   s.Table,
+		UserIDType: userIDSQLType(s.User.IDType),
+	}
+	if r := s.User.References; r != nil {
+		table := quoteIdent(r.Table)
+		if schema, name, ok := strings.Cut(r.Table, "."); ok {
+			table = quoteIdent(schema) + "." + quoteIdent(name)
+		}
+		m.References = table + " (" + quoteIdent(r.Column) + ")"
+	}
+	for _, f := range s.Fields {
+		def, err := sqlDefault(f)
+		if err != nil {
+			return m, err
+		}
+		c := sqlColumn{
+			Name:    quoteIdent(f.Name),
+			Raw:     f.Name,
+			Type:    fieldSQLType(f.Type),
+			NotNull: !f.Nullable,
+			Default: def,
+		}
+		if f.Type == spec.TypeEnum {
+			vals := make([]string, len(f.Values))
+			for i, v := range f.Values {
+				vals[i] = quoteLiteral(v)
+			}
+			c.Check = c.Name + " IN (" + strings.Join(vals, ", ") + ")"
+		}
+		m.Columns = append(m.Columns, c)
+		m.Renames = append(m.Renames, rename{Column: f.Name, GoName: f.GoName})
+	}
+	return m, nil
+}
+
+// sqlPaths are the locations sqlc.yaml refers to, relative to itself.
+type sqlPaths struct{ Schema, Queries, Out string }
+
+// renderSQL renders schema.sql, queries.sql and sqlc.yaml for s; sqlc.yaml
+// refers to the other two and to the Go output through p.
+func renderSQL(s *spec.Spec, source string, p sqlPaths) (FileSet, error) {
+	m, err := newSQLModel(s, source)
+	if err != nil {
+		return nil, err
+	}
+	m.SchemaPath, m.QueriesPath, m.Out = p.Schema, p.Queries, p.Out
+	out := FileSet{}
+	for name, tmpl := range map[string]string{
+		"schema.sql":  "schema.sql.tmpl",
+		"queries.sql": "queries.sql.tmpl",
+		"sqlc.yaml":   "sqlc.yaml.tmpl",
+	} {
+		t, err := template.ParseFS(templates.FS, tmpl)
+		if err != nil {
+			return nil, fmt.Errorf("parse template %s: %w", tmpl, err)
+		}
+		var buf bytes.Buffer
+		if err := t.Execute(&buf, m); err != nil {
+			return nil, fmt.Errorf("render %s: %w", tmpl, err)
+		}
+		out[name] = buf.Bytes()
+	}
+	return out, nil
+}

@@ -1,0 +1,403 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Hooks are optional callbacks of an Engine. They must be safe for
+// concurrent use.
+type Hooks[T any] struct {
+	// OnRevoke runs after every revocation that touched at least one row.
+	OnRevoke func(ctx context.Context, ev RevokeEvent)
+	// OnReuseDetected runs when a rotated refresh token is replayed after
+	// the grace window; the session has already been revoked.
+	OnReuseDetected func(ctx context.Context, tok T)
+}
+
+// RevokeEvent describes a revocation.
+type RevokeEvent struct {
+	Scope   Scope
+	TokenID int64 // the target row for ScopeToken, ScopeSession and ScopeUserOthers (the kept one)
+	Reason  string
+	Soft    bool  // revoked_at set (KeepExpiredTokens) rather than deleted
+	Count   int64 // rows touched
+}
+
+// AuthHooks run during Authenticate, after the token was found active.
+// Either may replace the token or refuse it with an error, which becomes an
+// *AuthError with ReasonRejected (unless it already is an *AuthError).
+type AuthHooks[T any] struct {
+	PostAutoRefresh func(ctx context.Context, tok T) (T, error) // only when an auto-refresh happened
+	PostAuth        func(ctx context.Context, tok T) (T, error) // on every success
+}
+
+// Config configures an Engine.
+type Config[T any] struct {
+	Prefix   string
+	Settings Settings
+	// Now is the clock; nil means time.Now. Tests inject their own.
+	Now   func() time.Time
+	Hooks Hooks[T]
+}
+
+// Issued is the result of issuing or refreshing a token: the raw tokens,
+// shown to the client once, and the stored token.
+type Issued[T any] struct {
+	AccessToken  Secret
+	RefreshToken Secret // zero when refresh tokens are disabled
+	Token        T
+}
+
+// Engine runs every token flow over a Store. It is safe for concurrent use.
+type Engine[T Recorded, U any, P any] struct {
+	store  Store[T, U, P]
+	tokens *Tokens
+	s      Settings
+	now    func() time.Time
+	hooks  Hooks[T]
+}
+
+// NewEngine validates cfg and returns an Engine over store.
+func NewEngine[T Recorded, U any, P any](store Store[T, U, P], cfg Config[T]) (*Engine[T, U, P], error) {
+	if err := cfg.Settings.Validate(); err != nil {
+		return nil, err
+	}
+	tokens, err := NewTokens(cfg.Prefix, cfg.Settings)
+	if err != nil {
+		return nil, err
+	}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Engine[T, U, P]{store: store, tokens: tokens, s: cfg.Settings, now: now, hooks: cfg.Hooks}, nil
+}
+
+// Settings returns the engine's settings.
+func (e *Engine[T, U, P]) Settings() Settings { return e.s }
+
+// Now returns the engine's clock reading, in UTC at PostgreSQL's
+// microsecond precision.
+func (e *Engine[T, U, P]) Now() time.Time { return e.now().UTC().Truncate(time.Microsecond) }
+
+// Tokens returns the token minter/parser of the engine.
+func (e *Engine[T, U, P]) Tokens() *Tokens { return e.tokens }
+
+// Issue mints a new session for userID over transport t. Under
+// EnforceSingleLogin the user's other sessions are revoked in the same
+// transaction, serialized per user.
+func (e *Engine[T, U, P]) Issue(ctx context.Context, userID U, t Transport, payload P, o IssueOptions) (Issued[T], error) {
+	var zero Issued[T]
+	if !t.Valid() {
+		return zero, fmt.Errorf("authentify: issue: invalid transport %q", t)
+	}
+	now := e.Now()
+	exp, until, err := windowTimes(e.s, now, now, o)
+	if err != nil {
+		return zero, err
+	}
+	access, accessHash, err := e.tokens.Mint(KindAccess)
+	if err != nil {
+		return zero, err
+	}
+	in := Insert[U, P]{
+		UserID: userID, Transport: t, AccessHash: accessHash,
+		CreatedAt: now, ExpiresAt: exp, RefreshUntil: until, Payload: payload,
+	}
+	var refresh Secret
+	if until != nil {
+		if refresh, in.RefreshHash, err = e.tokens.Mint(KindRefresh); err != nil {
+			return zero, err
+		}
+	}
+	if e.s.EnforceSingleLogin {
+		in.SingleLogin = &Revocation{At: now, Reason: RevokedSingleLogin, Soft: e.s.KeepExpiredTokens}
+	}
+	tok, revoked, err := e.store.Insert(ctx, in)
+	if err != nil {
+		return zero, fmt.Errorf("authentify: issue token: %w", err)
+	}
+	if in.SingleLogin != nil {
+		e.notifyRevoke(ctx, RevokeEvent{Scope: ScopeUserOthers, TokenID: tok.record().ID, Reason: RevokedSingleLogin, Soft: in.SingleLogin.Soft, Count: revoked})
+	}
+	return Issued[T]{AccessToken: access, RefreshToken: refresh, Token: tok}, nil
+}
+
+// Verify returns the active token for raw presented over t (AnyTransport
+// skips the transport check). It never writes and runs no hooks.
+func (e *Engine[T, U, P]) Verify(ctx context.Context, raw string, t Transport) (T, error) {
+	var zero T
+	if err := e.tokens.Parse(raw, KindAccess); err != nil {
+		return zero, err
+	}
+	tok, err := e.store.ByAccessHash(ctx, e.tokens.Hash(raw))
+	if errors.Is(err, ErrNotFound) {
+		return zero, refused(ReasonInvalid)
+	}
+	if err != nil {
+		return zero, err
+	}
+	rec := tok.record()
+	if r := rec.State(e.Now()); r != "" {
+		return zero, refused(r)
+	}
+	if t != AnyTransport && e.s.EnableAuthRestriction && rec.Transport != t {
+		return zero, refused(ReasonWrongTransport)
+	}
+	return tok, nil
+}
+
+// Authenticate verifies raw presented over t, slides its expiry when an
+// auto-refresh is due, and runs the hooks. A row revoked or deleted
+// concurrently never authenticates and never causes an internal error.
+func (e *Engine[T, U, P]) Authenticate(ctx context.Context, raw string, t Transport, h AuthHooks[T]) (T, error) {
+	var zero T
+	tok, err := e.Verify(ctx, raw, t)
+	if err != nil {
+		return zero, err
+	}
+	refreshed := false
+	// Two attempts: if the conditional UPDATE loses a race (another request
+	// slid the row, or it was revoked), re-read and decide again.
+	for attempt := 0; attempt < 2; attempt++ {
+		rec := tok.record()
+		now := e.Now()
+		exp, until, due := slideTimes(e.s, rec, now)
+		if !due {
+			break
+		}
+		slid, err := e.store.Slide(ctx, Slide{
+			ID: rec.ID, AccessHash: e.tokens.Hash(raw), SeenRefreshedAt: rec.LastRefreshedAt,
+			Now: now, ExpiresAt: exp, RefreshUntil: until,
+		})
+		if err == nil {
+			tok, refreshed = slid, true
+			break
+		}
+		if !errors.Is(err, ErrNotFound) {
+			return zero, err
+		}
+		if tok, err = e.Verify(ctx, raw, t); err != nil {
+			return zero, err
+		}
+	}
+	if refreshed && h.PostAutoRefresh != nil {
+		if tok, err = runHook(ctx, h.PostAutoRefresh, tok); err != nil {
+			return zero, err
+		}
+	}
+	if h.PostAuth != nil {
+		if tok, err = runHook(ctx, h.PostAuth, tok); err != nil {
+			return zero, err
+		}
+	}
+	return tok, nil
+}
+
+func runHook[T any](ctx context.Context, hook func(context.Context, T) (T, error), tok T) (T, error) {
+	out, err := hook(ctx, tok)
+	if err == nil {
+		return out, nil
+	}
+	var ae *AuthError
+	if errors.As(err, &ae) || errors.Is(err, ErrUnavailable) {
+		return out, err
+	}
+	return out, &AuthError{Reason: ReasonRejected, Err: err}
+}
+
+// AuthenticateAny tries each credential in order and returns the first that
+// authenticates. When none does, the error is that of the first credential
+// (a refused header is more telling than a stale cookie); a store outage
+// wins over any refusal. No credentials is ReasonMissing.
+func (e *Engine[T, U, P]) AuthenticateAny(ctx context.Context, creds []Credential, h AuthHooks[T]) (T, Credential, error) {
+	var zero T
+	if len(creds) == 0 {
+		return zero, Credential{}, refused(ReasonMissing)
+	}
+	var first error
+	for _, c := range creds {
+		tok, err := e.Authenticate(ctx, c.Raw, c.Transport, h)
+		if err == nil {
+			return tok, c, nil
+		}
+		if errors.Is(err, ErrUnavailable) {
+			return zero, c, err
+		}
+		if first == nil {
+			first = err
+		}
+	}
+	return zero, Credential{}, first
+}
+
+// Refresh redeems a refresh token: it rotates both tokens inside the same
+// row (session id, context and created_at kept) with one conditional UPDATE,
+// so exactly one concurrent caller wins. A caller that lost the race inside
+// the grace window receives the same new pair when a SecretKey is set, and
+// a ReasonRefreshRace refusal otherwise; a replay after the window revokes
+// the whole session (ReasonRefreshReused) and runs OnReuseDetected.
+func (e *Engine[T, U, P]) Refresh(ctx context.Context, raw string, o IssueOptions) (Issued[T], error) {
+	var zero Issued[T]
+	if err := e.tokens.Parse(raw, KindRefresh); err != nil {
+		return zero, err
+	}
+	oldHash := e.tokens.Hash(raw)
+	tok, err := e.store.ByRefreshHash(ctx, oldHash)
+	switch {
+	case err == nil:
+		issued, err := e.rotate(ctx, tok, raw, oldHash, o)
+		if !errors.Is(err, ErrNotFound) {
+			return issued, err
+		}
+		// Someone rotated the row between our read and our update.
+	case !errors.Is(err, ErrNotFound):
+		return zero, err
+	}
+	return e.replay(ctx, raw, oldHash)
+}
+
+func (e *Engine[T, U, P]) successor(raw string, k Kind) (Secret, []byte, error) {
+	if s, h, ok := e.tokens.Successor(raw, k); ok {
+		return s, h, nil
+	}
+	return e.tokens.Mint(k)
+}
+
+func (e *Engine[T, U, P]) rotate(ctx context.Context, tok T, raw string, oldHash []byte, o IssueOptions) (Issued[T], error) {
+	var zero Issued[T]
+	rec := tok.record()
+	now := e.Now()
+	if r := rec.refreshState(now); r != "" {
+		return zero, refused(r)
+	}
+	exp, until, err := windowTimes(e.s, rec.CreatedAt, now, o)
+	if err != nil {
+		return zero, err
+	}
+	access, accessHash, err := e.successor(raw, KindAccess)
+	if err != nil {
+		return zero, err
+	}
+	rot := Rotation{ID: rec.ID, OldRefreshHash: oldHash, AccessHash: accessHash, Now: now, ExpiresAt: exp, RefreshUntil: until}
+	var refresh Secret
+	if until != nil {
+		if refresh, rot.RefreshHash, err = e.successor(raw, KindRefresh); err != nil {
+			return zero, err
+		}
+	}
+	rotated, err := e.store.Rotate(ctx, rot)
+	if errors.Is(err, ErrNotFound) {
+		return zero, err
+	}
+	if err != nil {
+		return zero, err
+	}
+	return Issued[T]{AccessToken: access, RefreshToken: refresh, Token: rotated}, nil
+}
+
+// replay handles a refresh token that is no longer current.
+func (e *Engine[T, U, P]) replay(ctx context.Context, raw string, oldHash []byte) (Issued[T], error) {
+	var zero Issued[T]
+	tok, err := e.store.ByPrevRefreshHash(ctx, oldHash)
+	if errors.Is(err, ErrNotFound) {
+		return zero, refused(ReasonInvalid)
+	}
+	if err != nil {
+		return zero, err
+	}
+	rec := tok.record()
+	if rec.RevokedAt != nil {
+		return zero, refused(ReasonRevoked)
+	}
+	now := e.Now()
+	if inGrace(e.s, rec.RotatedAt, now) {
+		return e.rejoin(ctx, raw, rec.ID)
+	}
+	n, err := e.store.Revoke(ctx, Target[U]{Scope: ScopeToken, ID: rec.ID},
+		Revocation{At: now, Reason: RevokedRefreshReuse, Soft: e.s.KeepExpiredTokens})
+	if err != nil {
+		return zero, err
+	}
+	e.notifyRevoke(ctx, RevokeEvent{Scope: ScopeToken, TokenID: rec.ID, Reason: RevokedRefreshReuse, Soft: e.s.KeepExpiredTokens, Count: n})
+	if e.hooks.OnReuseDetected != nil {
+		e.hooks.OnReuseDetected(ctx, tok)
+	}
+	return zero, refused(ReasonRefreshReused)
+}
+
+// rejoin answers a caller that lost a refresh race inside the grace window.
+// With a SecretKey the winner's successors were derived from the same
+// presented token, so the loser can be handed the very same pair, after
+// checking that the row really holds it. Without a key it cannot.
+func (e *Engine[T, U, P]) rejoin(ctx context.Context, raw string, id int64) (Issued[T], error) {
+	var zero Issued[T]
+	access, accessHash, ok := e.tokens.Successor(raw, KindAccess)
+	if !ok {
+		return zero, refused(ReasonRefreshRace)
+	}
+	cur, err := e.store.ByAccessHash(ctx, accessHash)
+	if errors.Is(err, ErrNotFound) {
+		return zero, refused(ReasonRefreshRace)
+	}
+	if err != nil {
+		return zero, err
+	}
+	rec := cur.record()
+	if rec.ID != id || rec.RevokedAt != nil {
+		return zero, refused(ReasonRefreshRace)
+	}
+	issued := Issued[T]{AccessToken: access, Token: cur}
+	if rec.RefreshUntil != nil {
+		issued.RefreshToken, _, _ = e.tokens.Successor(raw, KindRefresh)
+	}
+	return issued, nil
+}
+
+// Revoke revokes the rows selected by target with reason: soft (revoked_at
+// and revoke_reason set) when KeepExpiredTokens, else deleted — the same
+// rule on every path. ScopeExpired runs in batches until done. It returns
+// the number of rows touched; ScopeToken and ScopeSession return ErrNotFound
+// when nothing matched.
+func (e *Engine[T, U, P]) Revoke(ctx context.Context, target Target[U], reason string) (int64, error) {
+	rv := Revocation{At: e.Now(), Reason: reason, Soft: e.s.KeepExpiredTokens, Limit: revokeBatch}
+	var total int64
+	for {
+		n, err := e.store.Revoke(ctx, target, rv)
+		if err != nil {
+			return total, err
+		}
+		total += n
+		if target.Scope != ScopeExpired || n < int64(rv.Limit) {
+			break
+		}
+	}
+	if total > 0 {
+		e.notifyRevoke(ctx, RevokeEvent{Scope: target.Scope, TokenID: target.ID, Reason: reason, Soft: rv.Soft, Count: total})
+	}
+	if total == 0 && (target.Scope == ScopeToken || target.Scope == ScopeSession) {
+		return 0, ErrNotFound
+	}
+	return total, nil
+}
+
+// revokeBatch is the number of rows one cleanup statement touches.
+const revokeBatch = 1000
+
+func (e *Engine[T, U, P]) notifyRevoke(ctx context.Context, ev RevokeEvent) {
+	if e.hooks.OnRevoke != nil && ev.Count > 0 {
+		e.hooks.OnRevoke(ctx, ev)
+	}
+}
+
+// Sessions lists the user's live sessions, newest first.
+func (e *Engine[T, U, P]) Sessions(ctx context.Context, userID U) ([]T, error) {
+	toks, err := e.store.Sessions(ctx, userID, e.Now())
+	if err != nil {
+		return nil, err
+	}
+	return toks, nil
+}

@@ -1,0 +1,150 @@
+package runtime
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+)
+
+// MaxCredentialLength is the longest Authorization header value or cookie
+// value looked at. A longer Authorization header is refused as malformed
+// without further work; a longer cookie is skipped.
+const MaxCredentialLength = 4096
+
+// MaxCookieCredentials is the most cookies Extract returns for one request,
+// which bounds the work an attacker can cause with many cookies.
+const MaxCookieCredentials = 4
+
+// authorizationSource is Credential.Source for the Authorization header.
+const authorizationSource = "Authorization"
+
+// Credential is one token found in a request, not yet checked.
+type Credential struct {
+	// Raw is the token as sent. It must never be logged: fmt and slog print
+	// a Credential with Raw redacted.
+	Raw string
+	// Transport is TransportHeader or TransportCookie.
+	Transport Transport
+	// Source is "Authorization" or the name of the cookie.
+	Source string
+}
+
+// String describes c with Raw redacted.
+func (c Credential) String() string {
+	return fmt.Sprintf("{Raw:%s Transport:%s Source:%s}", Secret(c.Raw).redacted(), c.Transport, c.Source)
+}
+
+// Format implements fmt.Formatter so that every verb prints c with Raw
+// redacted.
+func (c Credential) Format(f fmt.State, verb rune) {
+	if verb == 'v' && f.Flag('#') {
+		fmt.Fprintf(f, "runtime.Credential{Raw:%#v, Transport:%q, Source:%q}", Secret(c.Raw), string(c.Transport), c.Source)
+		return
+	}
+	fmt.Fprint(f, c.String())
+}
+
+// LogValue implements slog.LogValuer: slog records c with Raw redacted.
+func (c Credential) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("raw", Secret(c.Raw).redacted()),
+		slog.String("transport", string(c.Transport)),
+		slog.String("source", c.Source),
+	)
+}
+
+// ParseAuthorization reads the value of an Authorization header whose
+// scheme is one of prefixes.
+//
+// The scheme is the first word (words are separated by spaces and tabs) and
+// is matched case-insensitively, as RFC 7235 requires. An empty or blank
+// value, or a foreign scheme (Basic, Digest, anything not in prefixes),
+// yields ("", false, nil): authentication was not attempted, which is never
+// an error, so that other authentication methods can run. A known scheme
+// followed by nothing or by more than one word, or a value longer than
+// MaxCredentialLength, is refused with ReasonMalformed. Otherwise the
+// second word is returned, unchecked, with ok true.
+func ParseAuthorization(value string, prefixes []string) (raw string, ok bool, err error) {
+	if len(value) > MaxCredentialLength {
+		return "", false, refused(ReasonMalformed)
+	}
+	scheme, rest := nextWord(value)
+	if scheme == "" || !knownScheme(scheme, prefixes) {
+		return "", false, nil
+	}
+	token, rest := nextWord(rest)
+	if extra, _ := nextWord(rest); token == "" || extra != "" {
+		return "", false, refused(ReasonMalformed)
+	}
+	return token, true, nil
+}
+
+// nextWord skips leading spaces and tabs and returns the next word and what
+// follows it.
+func nextWord(s string) (word, rest string) {
+	s = strings.TrimLeft(s, " \t")
+	if i := strings.IndexAny(s, " \t"); i >= 0 {
+		return s[:i], s[i:]
+	}
+	return s, ""
+}
+
+func knownScheme(scheme string, prefixes []string) bool {
+	for _, p := range prefixes {
+		if strings.EqualFold(scheme, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// Extract returns every credential in r, in the order to try them: the
+// Authorization header first, then, for each of s.CookieNames in order,
+// every cookie of that name with a non-empty value (a request can carry
+// several cookies of the same name), at most MaxCookieCredentials cookies in
+// all. Cookie values longer than MaxCredentialLength are skipped.
+//
+// The error, an *AuthError with ReasonMalformed, is only for a malformed
+// Authorization header of a known scheme, including several Authorization
+// headers of a known scheme. Cookies never cause an error. A nil s means
+// DefaultSettings.
+func Extract(r *http.Request, s *Settings) ([]Credential, error) {
+	if s == nil {
+		d := DefaultSettings()
+		s = &d
+	}
+	var creds []Credential
+	for _, v := range r.Header.Values("Authorization") {
+		raw, ok, err := ParseAuthorization(v, s.HeaderPrefixes)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			continue
+		}
+		if len(creds) > 0 {
+			// Two credentials of ours in separate headers: ambiguous.
+			return nil, refused(ReasonMalformed)
+		}
+		creds = append(creds, Credential{Raw: raw, Transport: TransportHeader, Source: authorizationSource})
+	}
+	if len(s.CookieNames) == 0 || len(r.Header["Cookie"]) == 0 {
+		return creds, nil
+	}
+	cookies := r.Cookies()
+	n := 0
+	for _, name := range s.CookieNames {
+		for _, c := range cookies {
+			if n == MaxCookieCredentials {
+				return creds, nil
+			}
+			if c.Name != name || c.Value == "" || len(c.Value) > MaxCredentialLength {
+				continue
+			}
+			creds = append(creds, Credential{Raw: c.Value, Transport: TransportCookie, Source: name})
+			n++
+		}
+	}
+	return creds, nil
+}

@@ -1,0 +1,167 @@
+package runtime
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// secretKeyName is the setting accepted only from the environment.
+const secretKeyName = "secret_key"
+
+// EnvPrefix starts the name of every environment variable read by ApplyEnv:
+// AUTHENTIFY_TOKEN_TTL sets token_ttl.
+const EnvPrefix = "AUTHENTIFY_"
+
+// Set parses value, as written in an environment variable, into the setting
+// named key (a snake_case key of SettingKeys, or "secret_key"). On error s
+// is unchanged.
+//
+//   - token_ttl, refresh_token_ttl, auto_refresh_max_ttl: a Go duration
+//     (time.ParseDuration, e.g. 24h or 90m) or "none" for Never.
+//   - auto_refresh_interval, refresh_grace_period: a Go duration.
+//   - auto_refresh, enforce_single_login, enable_auth_restriction,
+//     keep_expired_tokens: a boolean as strconv.ParseBool reads it.
+//   - hash_algorithm: the name.
+//   - header_prefixes, cookie_names: a comma-separated list; spaces around
+//     items are trimmed; an empty value is an empty list.
+//   - secret_key: the raw bytes of value, or, if value starts with
+//     "base64:", the bytes it encodes (standard or URL alphabet, padded or
+//     not). Error messages never repeat a secret key.
+//
+// Set checks only syntax; call Validate afterwards.
+func (s *Settings) Set(key, value string) error {
+	v := strings.TrimSpace(value)
+	switch key {
+	case "token_ttl":
+		return setTTL(&s.TokenTTL, key, v, true)
+	case "refresh_token_ttl":
+		return setTTL(&s.RefreshTokenTTL, key, v, true)
+	case "auto_refresh_max_ttl":
+		return setTTL(&s.AutoRefreshMaxTTL, key, v, true)
+	case "auto_refresh_interval":
+		return setTTL(&s.AutoRefreshInterval, key, v, false)
+	case "refresh_grace_period":
+		return setTTL(&s.RefreshGracePeriod, key, v, false)
+	case "auto_refresh":
+		return setBool(&s.AutoRefresh, key, v)
+	case "enforce_single_login":
+		return setBool(&s.EnforceSingleLogin, key, v)
+	case "enable_auth_restriction":
+		return setBool(&s.EnableAuthRestriction, key, v)
+	case "keep_expired_tokens":
+		return setBool(&s.KeepExpiredTokens, key, v)
+	case "hash_algorithm":
+		s.HashAlgorithm = v
+		return nil
+	case "header_prefixes":
+		s.HeaderPrefixes = splitList(v)
+		return nil
+	case "cookie_names":
+		s.CookieNames = splitList(v)
+		return nil
+	case secretKeyName:
+		k, err := parseSecretKey(value)
+		if err != nil {
+			return err
+		}
+		s.SecretKey = k
+		return nil
+	}
+	return fmt.Errorf("authentify: unknown setting %q; valid keys are %s", key, strings.Join(settableKeys(), ", "))
+}
+
+func settableKeys() []string { return append(SettingKeys(), secretKeyName) }
+
+func setTTL(dst *time.Duration, key, v string, noneOK bool) error {
+	if strings.EqualFold(v, "none") {
+		if !noneOK {
+			return fmt.Errorf("authentify: %s: %q is not allowed here; none is only valid for token_ttl, refresh_token_ttl and auto_refresh_max_ttl", key, v)
+		}
+		*dst = Never
+		return nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		hint := "a Go duration such as 24h, 90m or 1h30m"
+		if noneOK {
+			hint += ", or none"
+		}
+		return fmt.Errorf("authentify: %s: %q is not a duration; write %s", key, v, hint)
+	}
+	*dst = d
+	return nil
+}
+
+func setBool(dst *bool, key, v string) error {
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return fmt.Errorf("authentify: %s: %q is not a boolean; write true or false", key, v)
+	}
+	*dst = b
+	return nil
+}
+
+// splitList splits a comma-separated list, trimming spaces around items.
+// An empty or blank v is an empty list.
+func splitList(v string) []string {
+	if v == "" {
+		return nil
+	}
+	items := strings.Split(v, ",")
+	for i, it := range items {
+		items[i] = strings.TrimSpace(it)
+	}
+	return items
+}
+
+// parseSecretKey returns the bytes of a secret_key value. Its errors never
+// contain the value.
+func parseSecretKey(value string) ([]byte, error) {
+	enc, ok := strings.CutPrefix(value, "base64:")
+	if !ok {
+		if value == "" {
+			return nil, nil
+		}
+		return []byte(value), nil
+	}
+	enc = strings.TrimSpace(enc)
+	var firstErr error
+	for _, e := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		k, err := e.DecodeString(enc)
+		if err == nil {
+			return k, nil
+		}
+		if firstErr == nil {
+			firstErr = err
+		}
+	}
+	return nil, fmt.Errorf("authentify: %s: the value after \"base64:\" is not valid base64 (%v)", secretKeyName, firstErr)
+}
+
+// ApplyEnv sets every setting whose variable EnvPrefix+UPPER_KEY (for
+// example AUTHENTIFY_TOKEN_TTL, AUTHENTIFY_SECRET_KEY) lookup finds, using
+// Set, and returns all errors joined, each naming its variable. A variable
+// that is set but empty is ignored, as if unset. A nil lookup means
+// os.LookupEnv. The caller validates afterwards.
+func (s *Settings) ApplyEnv(lookup func(string) (string, bool)) error {
+	if lookup == nil {
+		lookup = os.LookupEnv
+	}
+	var errs []error
+	for _, key := range settableKeys() {
+		name := EnvPrefix + strings.ToUpper(key)
+		v, ok := lookup(name)
+		if !ok || v == "" {
+			continue
+		}
+		if err := s.Set(key, v); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", name, err))
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,11 @@
+// Package templates holds the text/template sources of the SQL schema, the
+// sqlc-annotated queries and the sqlc configuration that authentify-gen
+// renders for a spec.
+package templates
+
+import "embed"
+
+// FS holds schema.sql.tmpl, queries.sql.tmpl and sqlc.yaml.tmpl.
+//
+//go:embed *.tmpl
+var FS embed.FS
