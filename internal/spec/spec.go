@@ -41,11 +41,17 @@ type User struct {
 	References *Reference
 }
 
-// Reference is a foreign key target: Table(Column).
+// Reference is a foreign key target: Table(Column). Table is either a name
+// or schema-qualified (schema.table); each part is a validated name
+// (^[a-z][a-z0-9_]*$, at most 63 bytes), so the generator quotes each one
+// separately: "schema"."table" ("column").
 type Reference struct {
 	Table  string
 	Column string
 }
+
+// String returns the reference as written in the spec: [schema.]table(column).
+func (r Reference) String() string { return r.Table + "(" + r.Column + ")" }
 
 // Token holds token format options.
 type Token struct {

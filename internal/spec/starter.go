@@ -1,0 +1,124 @@
+package spec
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/authentify-go/authentify/runtime"
+)
+
+// Minimal returns the smallest valid spec. It describes the repository's
+// stock token model (schema/, queries/).
+func Minimal() []byte {
+	return []byte("version: 1\npackage: auth\n")
+}
+
+// settingComments documents each settings key in the starter spec.
+var settingComments = map[string]string{
+	"token_ttl":               "lifetime of an access token, or none (never expires)",
+	"refresh_token_ttl":       "refresh window; must exceed token_ttl; none: no refresh tokens",
+	"auto_refresh":            "slide the access token's expiry while the token is used",
+	"auto_refresh_interval":   "slide at most this often (0: on every request)",
+	"auto_refresh_max_ttl":    "absolute session lifetime from login, or none",
+	"enforce_single_login":    "a new login revokes the user's other sessions",
+	"enable_auth_restriction": "refuse header tokens in cookies and cookie tokens in headers",
+	"hash_algorithm":          "sha256 | sha384 | sha512 | sha512_256 | sha3_256",
+	"header_prefixes":         "accepted Authorization schemes (case-insensitive)",
+	"cookie_names":            "cookies searched for an access token, in order",
+	"keep_expired_tokens":     "revoke by setting revoked_at (kept for audit) instead of deleting",
+	"refresh_grace_period":    "a rotated refresh token reused this soon is a race, not theft",
+}
+
+// Starter returns a commented authentify.yaml showing every key with its
+// default, for `authentify-gen init`.
+func Starter() []byte {
+	var b strings.Builder
+	line := func(indent int, text, comment string) {
+		s := strings.Repeat("  ", indent) + text
+		if comment != "" {
+			s = fmt.Sprintf("%-34s # %s", s, comment)
+		}
+		b.WriteString(strings.TrimRight(s, " ") + "\n")
+	}
+	b.WriteString("# authentify.yaml: the spec of a typed token-authentication package.\n")
+	b.WriteString("# Run `go generate` after each change. Every key shows its default.\n")
+	line(0, "version: 1", "format of this file; must be 1")
+	line(0, "package: auth", "Go package of the generated code (this folder's name)")
+	line(0, "table: "+DefaultTable, "PostgreSQL table holding one row per session")
+	line(0, "user:", "the owner of tokens")
+	line(1, "id_type: "+string(DefaultIDType), "int64 | int32 | uuid | string")
+	line(1, "# references: users(id)", "optional foreign key: table(column) or schema.table(column)")
+	line(0, "token:", "tokens read <prefix>_at_… (access) and <prefix>_rt_… (refresh)")
+	line(1, "# prefix: auth", "a-z, then up to 15 of a-z0-9; default: the package name")
+	line(0, "context:", "the typed per-token context, stored as jsonb")
+	line(1, "strict: true", "false: keys not declared below are kept too")
+	line(1, "fields:", "name: { type, required, nullable, default, values }")
+	line(2, "# device: { type: string, required: true }", "")
+	line(2, "# tier:   { type: enum, values: [free, premium], default: free }", "")
+	line(0, "fields:", "custom token columns, name: { type, nullable, default, values }")
+	line(1, "# last_used_ip: { type: ip, nullable: true }", "")
+	line(1, "# two_factor_verified: { type: bool, default: false }", "")
+	b.WriteString("# Types: " + typeNames() + ".\n")
+	b.WriteString("# A custom column is NOT NULL unless `nullable: true`, so it needs a default.\n")
+	line(0, "settings:", "defaults of the generated Service; each can be overridden at run time")
+	def := runtime.DefaultSettings()
+	for _, k := range runtime.SettingKeys() {
+		line(1, k+": "+settingYAML(settingTarget(&def, k)), settingComments[k])
+	}
+	b.WriteString("  # secret_key never goes here: set AUTHENTIFY_SECRET_KEY or use WithSettings at run time.\n")
+	return []byte(b.String())
+}
+
+// settingYAML renders a setting's value as written in authentify.yaml.
+func settingYAML(v any) string {
+	switch v := v.(type) {
+	case *time.Duration:
+		return formatDuration(*v)
+	case *bool:
+		return strconv.FormatBool(*v)
+	case *string:
+		return yamlString(*v)
+	case *[]string:
+		items := make([]string, len(*v))
+		for i, s := range *v {
+			items[i] = yamlString(s)
+		}
+		return "[" + strings.Join(items, ", ") + "]"
+	}
+	return fmt.Sprint(v)
+}
+
+// formatDuration writes d as authentify.yaml does: none, 0, or the largest
+// whole unit (24h, 90m, 10s), else Go's form.
+func formatDuration(d time.Duration) string {
+	switch {
+	case d == runtime.Never:
+		return "none"
+	case d == 0:
+		return "0"
+	case d%time.Hour == 0:
+		return fmt.Sprintf("%dh", d/time.Hour)
+	case d%time.Minute == 0:
+		return fmt.Sprintf("%dm", d/time.Minute)
+	case d%time.Second == 0:
+		return fmt.Sprintf("%ds", d/time.Second)
+	}
+	return d.String()
+}
+
+var plainYAML = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]*$`)
+
+// yamlString writes s plainly when that is unambiguous, else double-quoted.
+func yamlString(s string) string {
+	switch strings.ToLower(s) {
+	case "true", "false", "yes", "no", "on", "off", "null", "none", "y", "n", "~":
+		return strconv.Quote(s)
+	}
+	if plainYAML.MatchString(s) {
+		return s
+	}
+	return strconv.Quote(s)
+}
