@@ -47,7 +47,7 @@ func ChallengeFor(err error, realm string) Challenge {
 		return Challenge{Status: http.StatusBadRequest, Message: "malformed authorization header",
 			Headers: map[string]string{"WWW-Authenticate": bearer + `, error="invalid_request", error_description="malformed authorization header"`}}
 	default:
-		desc := "the access token is " + describe(r)
+		desc := "the token is " + describe(r)
 		return Challenge{Status: http.StatusUnauthorized, Message: desc,
 			Headers: map[string]string{"WWW-Authenticate": bearer + `, error="invalid_token", error_description="` + desc + `"`}}
 	}

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -52,6 +53,18 @@ func (c Credential) LogValue() slog.Value {
 		slog.String("transport", string(c.Transport)),
 		slog.String("source", c.Source),
 	)
+}
+
+// MarshalJSON implements json.Marshaler with Raw redacted (the same fields
+// as LogValue). slog's JSONHandler calls LogValue only on a top-level value:
+// a Credential inside a slice (such as Extract's result) or a struct is
+// marshalled with encoding/json, which must not print Raw either.
+func (c Credential) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Raw       string    `json:"raw"`
+		Transport Transport `json:"transport"`
+		Source    string    `json:"source"`
+	}{Secret(c.Raw).redacted(), c.Transport, c.Source})
 }
 
 // ParseAuthorization reads the value of an Authorization header whose

@@ -83,6 +83,12 @@ func windowTimes(s Settings, created, now time.Time, o IssueOptions) (exp, until
 	}
 	if o.RefreshTTL != 0 {
 		rttl = o.RefreshTTL
+	} else if ttl == Never {
+		// An access token that never expires needs no refresh token: the
+		// refresh_token_ttl setting applies to expiring tokens only (else
+		// token_ttl none would make every issue fail). An explicit per-call
+		// refresh TTL with a never-expiring access token is still an error.
+		rttl = Never
 	}
 	limit := sessionLimit(s, created)
 	if limit != nil && !now.Before(*limit) {

@@ -18,7 +18,8 @@ type Settings struct {
 	// TokenTTL (token_ttl) is the lifetime of an access token, or Never.
 	TokenTTL time.Duration
 	// RefreshTokenTTL (refresh_token_ttl) is the lifetime of the refresh
-	// window, or Never to issue no refresh tokens. It must exceed TokenTTL.
+	// window, or Never to issue no refresh tokens. It must exceed TokenTTL;
+	// it does not apply when TokenTTL is Never (no refresh tokens then).
 	RefreshTokenTTL time.Duration
 	// AutoRefresh (auto_refresh) slides the access token's expiry while it is
 	// used, at most once per AutoRefreshInterval, capped at the session's

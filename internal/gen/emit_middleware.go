@@ -33,6 +33,10 @@ func (m *goModel) emitMiddleware(f *jen.File) {
 		jen.Comment("DisableCSRF turns off the cross-origin check of cookie-authenticated unsafe"),
 		jen.Comment("requests. Only for apps that protect themselves otherwise."),
 		jen.Id("DisableCSRF").Bool(),
+		jen.Comment("Cookies shape the access cookie the middleware re-sends when an auto-refresh"),
+		jen.Comment("slid a cookie token's expiry, so the browser keeps it as long as the server does;"),
+		jen.Comment("use the options given to SetTokenCookies."),
+		jen.Id("Cookies").Id("CookieOptions"),
 	)
 	f.Line()
 
@@ -58,7 +62,7 @@ func (m *goModel) emitMiddleware(f *jen.File) {
 		jen.Return(jen.Func().Params(jen.Id("next").Qual(echoPath, "HandlerFunc")).Qual(echoPath, "HandlerFunc").Block(
 			jen.Return(jen.Func().Params(jen.Id("c").Add(echoCtx())).Error().Block(
 				jen.If(jen.Id("cfg").Dot("Skipper").Op("!=").Nil().Op("&&").Id("cfg").Dot("Skipper").Call(jen.Id("c"))).Block(jen.Return(jen.Id("next").Call(jen.Id("c")))),
-				jen.List(jen.Id("tok"), jen.Id("cred"), jen.Err()).Op(":=").Id("s").Dot("AuthenticateRequest").Call(jen.Id("c").Dot("Request").Call()),
+				jen.List(jen.Id("tok"), jen.Id("cred"), jen.Id("slid"), jen.Err()).Op(":=").Id("s").Dot("authenticate").Call(jen.Id("c").Dot("Request").Call()),
 				jen.If(jen.Err().Op("!=").Nil()).Block(
 					jen.If(jen.Id("cfg").Dot("Optional").Op("&&").Qual(runtimePath, "ReasonOf").Call(jen.Err()).Op("==").Add(rt("ReasonMissing"))).Block(
 						jen.Return(jen.Id("next").Call(jen.Id("c")))),
@@ -67,6 +71,10 @@ func (m *goModel) emitMiddleware(f *jen.File) {
 				jen.If(jen.Id("cred").Dot("Transport").Op("==").Add(rt("TransportCookie")).Op("&&").Op("!").Id("cfg").Dot("DisableCSRF")).Block(
 					jen.If(jen.Err().Op(":=").Id("csrf").Dot("Check").Call(jen.Id("c").Dot("Request").Call()), jen.Err().Op("!=").Nil()).Block(
 						jen.Return(jen.Id("fail").Call(jen.Id("c"), jen.Qual("fmt", "Errorf").Call(jen.Lit("%w: %w"), rt("ErrCrossOrigin"), jen.Err()))))),
+				jen.If(jen.Id("slid").Op("&&").Id("cred").Dot("Transport").Op("==").Add(rt("TransportCookie"))).Block(
+					jen.Id("o").Op(":=").Id("s").Dot("cookieDefaults").Call(jen.Id("cfg").Dot("Cookies")),
+					jen.Id("c").Dot("SetCookie").Call(jen.Id("o").Dot("cookie").Call(jen.Id("cred").Dot("Source"), jen.Id("cred").Dot("Raw"), jen.Lit("/"),
+						jen.Qual(runtimePath, "CookieExpiry").Call(jen.Id("tok").Dot("ExpiresAt"))))),
 				jen.Id("c").Dot("Set").Call(jen.Id("tokenKey"), jen.Id("tok")),
 				jen.Return(jen.Id("next").Call(jen.Id("c"))),
 			)),
@@ -130,12 +138,17 @@ func (m *goModel) emitMiddleware(f *jen.File) {
 		jen.Return(jen.Id("o")),
 	)
 	f.Line()
-	cookie := func(name, value, path, expires jen.Code) jen.Code {
-		return jen.Op("&").Qual("net/http", "Cookie").Values(jen.Dict{
-			jen.Id("Name"): name, jen.Id("Value"): value, jen.Id("Path"): path, jen.Id("Domain"): jen.Id("o").Dot("Domain"),
-			jen.Id("Expires"): expires, jen.Id("HttpOnly"): jen.True(), jen.Id("Secure"): jen.Op("!").Id("o").Dot("Insecure"),
+	f.Comment("cookie builds an HttpOnly token cookie shaped by o.")
+	f.Func().Params(jen.Id("o").Id("CookieOptions")).Id("cookie").Params(jen.List(jen.Id("name"), jen.Id("value"), jen.Id("path")).String(), jen.Id("expires").Qual("time", "Time")).Op("*").Qual("net/http", "Cookie").Block(
+		jen.Return(jen.Op("&").Qual("net/http", "Cookie").Values(jen.Dict{
+			jen.Id("Name"): jen.Id("name"), jen.Id("Value"): jen.Id("value"), jen.Id("Path"): jen.Id("path"), jen.Id("Domain"): jen.Id("o").Dot("Domain"),
+			jen.Id("Expires"): jen.Id("expires"), jen.Id("HttpOnly"): jen.True(), jen.Id("Secure"): jen.Op("!").Id("o").Dot("Insecure"),
 			jen.Id("SameSite"): jen.Id("o").Dot("SameSite"),
-		})
+		})),
+	)
+	f.Line()
+	cookie := func(name, value, path, expires jen.Code) jen.Code {
+		return jen.Id("o").Dot("cookie").Call(name, value, path, expires)
 	}
 	expiry := func(field string) jen.Code {
 		return jen.Qual(runtimePath, "CookieExpiry").Call(jen.Id("iss").Dot("Token").Dot(field))

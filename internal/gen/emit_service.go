@@ -202,17 +202,30 @@ func (m *goModel) emitService(f *jen.File) {
 	f.Comment("configured cookie), authenticates the first valid one, slides its expiry when an")
 	f.Comment("auto-refresh is due and runs the hooks. It returns the token and the credential used.")
 	recv().Id("AuthenticateRequest").Params(jen.Id("r").Op("*").Qual("net/http", "Request")).Params(jen.Id("Token"), rt("Credential"), jen.Error()).Block(
+		jen.List(jen.Id("tok"), jen.Id("cred"), jen.Id("_"), jen.Err()).Op(":=").Id("s").Dot("authenticate").Call(jen.Id("r")),
+		jen.Return(jen.Id("tok"), jen.Id("cred"), jen.Err()),
+	)
+	f.Line()
+	f.Comment("authenticate is AuthenticateRequest that also reports whether an auto-refresh slid")
+	f.Comment("the returned token's expiry (the middleware then re-sends its cookie).")
+	recv().Id("authenticate").Params(jen.Id("r").Op("*").Qual("net/http", "Request")).Params(jen.Id("Token"), rt("Credential"), jen.Bool(), jen.Error()).Block(
 		jen.Id("settings").Op(":=").Add(eng().Dot("Settings").Call()),
 		jen.List(jen.Id("creds"), jen.Err()).Op(":=").Qual(runtimePath, "Extract").Call(jen.Id("r"), jen.Op("&").Id("settings")),
-		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Id("Token").Values(), rt("Credential").Values(), jen.Err())),
-		jen.Var().Id("h").Add(rt("AuthHooks")).Types(jen.Id("Token")),
-		jen.If(jen.Id("f").Op(":=").Id("s").Dot("opts").Dot("postAutoRefresh"), jen.Id("f").Op("!=").Nil()).Block(
-			jen.Id("h").Dot("PostAutoRefresh").Op("=").Func().Params(jen.Id("_").Qual("context", "Context"), jen.Id("t").Id("Token")).Params(jen.Id("Token"), jen.Error()).Block(
-				jen.Return(jen.Id("f").Call(jen.Id("r"), jen.Id("t"))))),
+		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Id("Token").Values(), rt("Credential").Values(), jen.False(), jen.Err())),
+		jen.Id("slid").Op(":=").Int64().Call(jen.Lit(-1)),
+		jen.Id("h").Op(":=").Add(rt("AuthHooks")).Types(jen.Id("Token")).Values(jen.Dict{
+			jen.Id("PostAutoRefresh"): jen.Func().Params(jen.Id("_").Qual("context", "Context"), jen.Id("t").Id("Token")).Params(jen.Id("Token"), jen.Error()).Block(
+				jen.Id("slid").Op("=").Id("t").Dot("ID"),
+				jen.If(jen.Id("f").Op(":=").Id("s").Dot("opts").Dot("postAutoRefresh"), jen.Id("f").Op("!=").Nil()).Block(
+					jen.Return(jen.Id("f").Call(jen.Id("r"), jen.Id("t")))),
+				jen.Return(jen.Id("t"), jen.Nil()),
+			),
+		}),
 		jen.If(jen.Id("f").Op(":=").Id("s").Dot("opts").Dot("postAuth"), jen.Id("f").Op("!=").Nil()).Block(
 			jen.Id("h").Dot("PostAuth").Op("=").Func().Params(jen.Id("_").Qual("context", "Context"), jen.Id("t").Id("Token")).Params(jen.Id("Token"), jen.Error()).Block(
 				jen.Return(jen.Id("f").Call(jen.Id("r"), jen.Id("t"))))),
-		jen.Return(eng().Dot("AuthenticateAny").Call(jen.Id("r").Dot("Context").Call(), jen.Id("creds"), jen.Id("h"))),
+		jen.List(jen.Id("tok"), jen.Id("cred"), jen.Err()).Op(":=").Add(eng().Dot("AuthenticateAny").Call(jen.Id("r").Dot("Context").Call(), jen.Id("creds"), jen.Id("h"))),
+		jen.Return(jen.Id("tok"), jen.Id("cred"), jen.Err().Op("==").Nil().Op("&&").Id("slid").Op("==").Id("tok").Dot("ID"), jen.Err()),
 	)
 	f.Line()
 

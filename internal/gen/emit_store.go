@@ -35,7 +35,7 @@ func (m *goModel) emitStore(f *jen.File) {
 		jen.Return(rt("StoreError").Call(jen.Err(), jen.Qual(pgxPath, "ErrNoRows"))),
 	)
 	f.Line()
-	recv().Id("token").Params(jen.Id("row").Add(db("TokenRow")), jen.Err().Error()).Params(jen.Id("Token"), jen.Error()).Block(
+	recv().Id("token").Params(jen.Id("row").Add(db(rowStruct(m.spec))), jen.Err().Error()).Params(jen.Id("Token"), jen.Error()).Block(
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Id("Token").Values(), jen.Id("storeErr").Call(jen.Err()))),
 		jen.Return(jen.Id("tokenFromRow").Call(jen.Id("row"))),
 	)

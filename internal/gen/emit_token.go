@@ -75,7 +75,7 @@ func (m *goModel) emitToken(f *jen.File) error {
 		}
 		tok[jen.Id(fl.GoName)] = v
 	}
-	f.Func().Id("tokenFromRow").Params(jen.Id("r").Qual(m.dbPath, "TokenRow")).Params(jen.Id("Token"), jen.Error()).Block(
+	f.Func().Id("tokenFromRow").Params(jen.Id("r").Qual(m.dbPath, rowStruct(s))).Params(jen.Id("Token"), jen.Error()).Block(
 		jen.Id("t").Op(":=").Id("Token").Values(tok),
 		jen.If(jen.Id("r").Dot("RevokeReason").Op("!=").Nil()).Block(
 			jen.Id("t").Dot("RevokeReason").Op("=").Op("*").Id("r").Dot("RevokeReason")),
@@ -143,8 +143,11 @@ func (m *goModel) emitToken(f *jen.File) error {
 			jen.If(src.Clone().Op("!=").Nil()).Block(dst.Clone().Op("=").Add(conv(jen.Op("*").Add(src.Clone())))))
 	}
 	f.Comment("insertColumns fills the custom columns of p from c, applying the spec defaults.")
-	f.Func().Id("insertColumns").Params(jen.Id("p").Op("*").Qual(m.dbPath, "InsertTokenParams"), jen.Id("c").Id("Columns")).Block(
-		append(body, jen.Id("_").Op("=").Id("p"))...)
+	params := []jen.Code{jen.Id("_").Op("*").Qual(m.dbPath, "InsertTokenParams"), jen.Id("_").Id("Columns")}
+	if len(s.Fields) > 0 {
+		params = []jen.Code{jen.Id("p").Op("*").Qual(m.dbPath, "InsertTokenParams"), jen.Id("c").Id("Columns")}
+	}
+	f.Func().Id("insertColumns").Params(params...).Block(body...)
 	f.Line()
 	return nil
 }

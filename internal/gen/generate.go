@@ -34,7 +34,7 @@ type Options struct {
 // and the typed Go files. Nothing is written; see Write and Check.
 func Generate(ctx context.Context, s *spec.Spec, opt Options) (FileSet, error) {
 	if opt.ImportPath == "" {
-		return nil, errors.New("authentify-gen: missing import path of the output package")
+		return nil, errors.New("missing import path of the output package")
 	}
 	if opt.Source == "" {
 		opt.Source = "authentify.yaml"

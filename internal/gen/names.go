@@ -1,6 +1,7 @@
 package gen
 
 import (
+	"encoding/hex"
 	"fmt"
 	"strings"
 	"time"
@@ -166,7 +167,17 @@ func (m *goModel) defaultValue(kind string, f spec.Field) (jen.Code, error) {
 		case spec.TypeJSON:
 			return jen.Qual("encoding/json", "RawMessage").Call(jen.Lit(v)), nil
 		case spec.TypeUUID:
-			return jen.Qual(runtimePath, "MustParseUUID").Call(jen.Lit(v)), nil
+			// A composite literal: the runtime has no MustParseUUID. The
+			// spec has checked and normalized the text form.
+			u, err := hex.DecodeString(strings.ReplaceAll(v, "-", ""))
+			if err != nil || len(u) != 16 {
+				return nil, fmt.Errorf("field %s: default: invalid uuid %q", f.Name, v)
+			}
+			bytes := make([]jen.Code, len(u))
+			for i, b := range u {
+				bytes[i] = jen.Op(fmt.Sprintf("0x%02x", b))
+			}
+			return jen.Qual(runtimePath, "UUID").Values(bytes...), nil
 		case spec.TypeTime:
 			t, err := time.Parse(time.RFC3339Nano, v)
 			if err != nil {

@@ -37,6 +37,48 @@ type sqlColumn struct {
 
 type rename struct{ Column, GoName string }
 
+// rowStructDefault is the sqlc model of the token table: sqlc.yaml renames
+// the table to it.
+const rowStructDefault = "TokenRow"
+
+// sqlcParams are the query parameter names of queries.sql.tmpl besides the
+// columns; TestSqlcParamNames keeps the list in sync.
+var sqlcParams = []string{"hash", "now", "seen_refreshed_at", "old_refresh_hash", "at", "reason", "keep_id", "batch", "lock_key"}
+
+// renamesTable reports whether sqlc.yaml can rename the token table to
+// rowStructDefault. sqlc's rename map is keyed by SQL name and applies alike
+// to tables, columns and query parameters, so a table named like one of
+// them (table: context, table: order with a column order) cannot be renamed
+// without renaming that field too.
+func renamesTable(s *spec.Spec) bool {
+	names := append(spec.BuiltinColumns(), sqlcParams...)
+	for _, f := range s.Fields {
+		names = append(names, f.Name)
+	}
+	for _, n := range names {
+		if n == s.Table {
+			return false
+		}
+	}
+	return true
+}
+
+// rowStruct is the Go name of the token table's model in the db package:
+// rowStructDefault, or sqlc's own name for a table that cannot be renamed
+// (the column's rename, else sqlc's default naming, which for the built-in
+// and parameter names is what spec.GoName gives).
+func rowStruct(s *spec.Spec) string {
+	if renamesTable(s) {
+		return rowStructDefault
+	}
+	for _, f := range s.Fields {
+		if f.Name == s.Table {
+			return f.GoName
+		}
+	}
+	return spec.GoName(s.Table)
+}
+
 // Index returns a quoted index name for column, shortened to PostgreSQL's
 // 63-byte identifier limit.
 func (m sqlModel) Index(column string) string {
@@ -149,6 +191,9 @@ func newSQLModel(s *spec.Spec, source string) (sqlModel, error) {
 			table = quoteIdent(schema) + "." + quoteIdent(name)
 		}
 		m.References = table + " (" + quoteIdent(r.Column) + ")"
+	}
+	if renamesTable(s) {
+		m.Renames = append(m.Renames, rename{Column: s.Table, GoName: rowStructDefault})
 	}
 	for _, f := range s.Fields {
 		def, err := sqlDefault(f)

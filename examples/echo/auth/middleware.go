@@ -34,6 +34,10 @@ type MiddlewareConfig struct {
 	// DisableCSRF turns off the cross-origin check of cookie-authenticated unsafe
 	// requests. Only for apps that protect themselves otherwise.
 	DisableCSRF bool
+	// Cookies shape the access cookie the middleware re-sends when an auto-refresh
+	// slid a cookie token's expiry, so the browser keeps it as long as the server does;
+	// use the options given to SetTokenCookies.
+	Cookies CookieOptions
 }
 
 // Middleware authenticates every request by header or cookie with the default config.
@@ -65,7 +69,7 @@ func (s *Service) MiddlewareWithConfig(cfg MiddlewareConfig) (echo.MiddlewareFun
 			if cfg.Skipper != nil && cfg.Skipper(c) {
 				return next(c)
 			}
-			tok, cred, err := s.AuthenticateRequest(c.Request())
+			tok, cred, slid, err := s.authenticate(c.Request())
 			if err != nil {
 				if cfg.Optional && runtime.ReasonOf(err) == runtime.ReasonMissing {
 					return next(c)
@@ -76,6 +80,10 @@ func (s *Service) MiddlewareWithConfig(cfg MiddlewareConfig) (echo.MiddlewareFun
 				if err := csrf.Check(c.Request()); err != nil {
 					return fail(c, fmt.Errorf("%w: %w", runtime.ErrCrossOrigin, err))
 				}
+			}
+			if slid && cred.Transport == runtime.TransportCookie {
+				o := s.cookieDefaults(cfg.Cookies)
+				c.SetCookie(o.cookie(cred.Source, cred.Raw, "/", runtime.CookieExpiry(tok.ExpiresAt)))
 			}
 			c.Set(tokenKey, tok)
 			return next(c)
@@ -149,56 +157,34 @@ func (s *Service) cookieDefaults(o CookieOptions) CookieOptions {
 	return o
 }
 
+// cookie builds an HttpOnly token cookie shaped by o.
+func (o CookieOptions) cookie(name, value, path string, expires time.Time) *http.Cookie {
+	return &http.Cookie{
+		Domain:   o.Domain,
+		Expires:  expires,
+		HttpOnly: true,
+		Name:     name,
+		Path:     path,
+		SameSite: o.SameSite,
+		Secure:   !o.Insecure,
+		Value:    value,
+	}
+}
+
 // SetTokenCookies sets the access cookie (Path=/) and, when there is one, the refresh
 // cookie scoped to RefreshPath; both HttpOnly, Secure and SameSite=Strict by default.
 func (s *Service) SetTokenCookies(c echo.Context, iss Issued, o CookieOptions) {
 	o = s.cookieDefaults(o)
-	c.SetCookie(&http.Cookie{
-		Domain:   o.Domain,
-		Expires:  runtime.CookieExpiry(iss.Token.ExpiresAt),
-		HttpOnly: true,
-		Name:     o.AccessName,
-		Path:     "/",
-		SameSite: o.SameSite,
-		Secure:   !o.Insecure,
-		Value:    iss.AccessToken.Reveal(),
-	})
+	c.SetCookie(o.cookie(o.AccessName, iss.AccessToken.Reveal(), "/", runtime.CookieExpiry(iss.Token.ExpiresAt)))
 	if !iss.RefreshToken.IsZero() {
-		c.SetCookie(&http.Cookie{
-			Domain:   o.Domain,
-			Expires:  runtime.CookieExpiry(iss.Token.RefreshUntil),
-			HttpOnly: true,
-			Name:     o.RefreshName,
-			Path:     o.RefreshPath,
-			SameSite: o.SameSite,
-			Secure:   !o.Insecure,
-			Value:    iss.RefreshToken.Reveal(),
-		})
+		c.SetCookie(o.cookie(o.RefreshName, iss.RefreshToken.Reveal(), o.RefreshPath, runtime.CookieExpiry(iss.Token.RefreshUntil)))
 	}
 }
 
 // ClearTokenCookies expires both cookies (logout).
 func (s *Service) ClearTokenCookies(c echo.Context, o CookieOptions) {
 	o = s.cookieDefaults(o)
-	for _, ck := range []*http.Cookie{&http.Cookie{
-		Domain:   o.Domain,
-		Expires:  time.Unix(0, 0),
-		HttpOnly: true,
-		Name:     o.AccessName,
-		Path:     "/",
-		SameSite: o.SameSite,
-		Secure:   !o.Insecure,
-		Value:    "",
-	}, &http.Cookie{
-		Domain:   o.Domain,
-		Expires:  time.Unix(0, 0),
-		HttpOnly: true,
-		Name:     o.RefreshName,
-		Path:     o.RefreshPath,
-		SameSite: o.SameSite,
-		Secure:   !o.Insecure,
-		Value:    "",
-	}} {
+	for _, ck := range []*http.Cookie{o.cookie(o.AccessName, "", "/", time.Unix(0, 0)), o.cookie(o.RefreshName, "", o.RefreshPath, time.Unix(0, 0))} {
 		ck.MaxAge = -1
 		c.SetCookie(ck)
 	}

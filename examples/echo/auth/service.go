@@ -232,23 +232,33 @@ func (s *Service) VerifyToken(ctx context.Context, raw string, t runtime.Transpo
 // configured cookie), authenticates the first valid one, slides its expiry when an
 // auto-refresh is due and runs the hooks. It returns the token and the credential used.
 func (s *Service) AuthenticateRequest(r *http.Request) (Token, runtime.Credential, error) {
+	tok, cred, _, err := s.authenticate(r)
+	return tok, cred, err
+}
+
+// authenticate is AuthenticateRequest that also reports whether an auto-refresh slid
+// the returned token's expiry (the middleware then re-sends its cookie).
+func (s *Service) authenticate(r *http.Request) (Token, runtime.Credential, bool, error) {
 	settings := s.eng.Settings()
 	creds, err := runtime.Extract(r, &settings)
 	if err != nil {
-		return Token{}, runtime.Credential{}, err
+		return Token{}, runtime.Credential{}, false, err
 	}
-	var h runtime.AuthHooks[Token]
-	if f := s.opts.postAutoRefresh; f != nil {
-		h.PostAutoRefresh = func(_ context.Context, t Token) (Token, error) {
+	slid := int64(-1)
+	h := runtime.AuthHooks[Token]{PostAutoRefresh: func(_ context.Context, t Token) (Token, error) {
+		slid = t.ID
+		if f := s.opts.postAutoRefresh; f != nil {
 			return f(r, t)
 		}
-	}
+		return t, nil
+	}}
 	if f := s.opts.postAuth; f != nil {
 		h.PostAuth = func(_ context.Context, t Token) (Token, error) {
 			return f(r, t)
 		}
 	}
-	return s.eng.AuthenticateAny(r.Context(), creds, h)
+	tok, cred, err := s.eng.AuthenticateAny(r.Context(), creds, h)
+	return tok, cred, err == nil && slid == tok.ID, err
 }
 
 // RefreshToken redeems a refresh token: both tokens rotate inside the same session

@@ -65,5 +65,4 @@ func insertColumns(p *db.InsertTokenParams, c Columns) {
 	if c.TwoFactorVerified != nil {
 		p.TwoFactorVerified = *c.TwoFactorVerified
 	}
-	_ = p
 }

@@ -1,0 +1,338 @@
+// Package app is the example Echo application of authentify: registration,
+// login (header tokens or HttpOnly cookies), refresh, logout, session
+// management and a few protected routes, over the token package generated
+// from ../auth/authentify.yaml and a users table in PostgreSQL.
+//
+// The HTTP contract (JSON in and out, errors as {"error": "..."}):
+//
+//	POST   /auth/register       {username, password, beta?}           201 {id, username}; 400; 409
+//	POST   /auth/login          {username, password, device, app_version?}
+//	                                                                  200 {access_token, refresh_token, expires_at, refresh_until, session_id}; 400; 401; 429
+//	POST   /auth/login/cookie   same body                             204 + cookies token and refresh_token; 400; 401; 429
+//	POST   /auth/refresh        {refresh_token} or the refresh_token cookie
+//	                                                                  200 (header session) or 204 + cookies (cookie session); 400; 401; 429; 503
+//	POST   /auth/logout         authenticated                         204
+//	POST   /auth/logout-all     authenticated                         204
+//	GET    /auth/sessions       authenticated                         200 [{id, device, created_at, expires_at, current}]
+//	DELETE /auth/sessions/:id   authenticated                         204; 400; 404
+//	GET    /me                  authenticated                         200 {user_id, username, device, session_id, created_at, expires_at}
+//	GET    /premium             authenticated, beta users only        200; 403
+//	GET    /healthz                                                   200; 503
+//
+// Every authenticated route answers 401 without or with a bad token, 400 for
+// a malformed Authorization header, 403 for a cross-origin cookie request
+// with an unsafe method and 503 (with Retry-After) when the database is down.
+// Bodies are at most 64KB (413), must be one JSON object without unknown
+// fields (400) and, when a Content-Type is sent, application/json (415).
+//
+// Rate limits (per client IP, 429 with Retry-After): /auth/login and
+// /auth/login/cookie share a bucket, /auth/refresh and /auth/register have
+// their own. Configuration comes from the environment (ConfigFromEnv):
+// ADDR, DATABASE_URL, COOKIE_INSECURE, AUTH_RATE_LIMIT and
+// AUTHENTIFY_<SETTING> for every token setting.
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net/http"
+	"net/netip"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/authentify-go/authentify/examples/echo/auth"
+	"github.com/authentify-go/authentify/runtime"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"golang.org/x/crypto/bcrypt"
+	"golang.org/x/time/rate"
+)
+
+// MaxBodySize is the largest request body accepted (413 beyond).
+const MaxBodySize = "64KB"
+
+// Cookie names and path of the cookie flow.
+const (
+	// AccessCookie carries the access token (Path=/).
+	AccessCookie = "token"
+	// RefreshCookie carries the refresh token, sent only to RefreshPath.
+	RefreshCookie = "refresh_token"
+	// RefreshPath is the refresh endpoint, the only path the refresh cookie is sent to.
+	RefreshPath = "/auth/refresh"
+)
+
+// App is the example application: the token service, the users store and
+// the Echo router serving the HTTP contract of the package documentation.
+type App struct {
+	cfg     Config
+	pool    *pgxpool.Pool
+	svc     *auth.Service
+	users   *Users
+	e       *echo.Echo
+	log     *slog.Logger
+	cost    int
+	dummy   []byte // bcrypt hash compared against when the user does not exist
+	cookies auth.CookieOptions
+	csrf    *http.CrossOriginProtection
+}
+
+type options struct {
+	cost     int
+	log      *slog.Logger
+	authOpts []auth.Option
+}
+
+// Option configures New.
+type Option func(*options)
+
+// WithBcryptCost sets the bcrypt cost of password hashes (default
+// bcrypt.DefaultCost, 10). Tests lower it to bcrypt.MinCost.
+func WithBcryptCost(cost int) Option {
+	return func(o *options) { o.cost = cost }
+}
+
+// WithLogger sets the logger (default slog.Default()). Tokens are never logged.
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) { o.log = l }
+}
+
+// WithAuthOptions adds options of the token service, applied after the app's
+// own (settings from Config, the PostAuth hook recording last_used_ip and the
+// reuse-detection hook), e.g. auth.WithClock in tests. Passing
+// auth.WithPostAuth replaces the app's hook.
+func WithAuthOptions(opts ...auth.Option) Option {
+	return func(o *options) { o.authOpts = append(o.authOpts, opts...) }
+}
+
+// New builds the app over pool: it validates cfg, creates the tables if they
+// are missing (users, then the token schema) and builds the router.
+func New(ctx context.Context, pool *pgxpool.Pool, cfg Config, opts ...Option) (*App, error) {
+	if pool == nil {
+		return nil, errors.New("app: nil database pool")
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	o := options{cost: bcrypt.DefaultCost, log: slog.Default()}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.cost < bcrypt.MinCost || o.cost > bcrypt.MaxCost {
+		return nil, fmt.Errorf("app: bcrypt cost must be between %d and %d, got %d", bcrypt.MinCost, bcrypt.MaxCost, o.cost)
+	}
+	if o.log == nil {
+		o.log = slog.Default()
+	}
+	a := &App{
+		cfg:   cfg,
+		pool:  pool,
+		users: NewUsers(pool),
+		log:   o.log,
+		cost:  o.cost,
+		cookies: auth.CookieOptions{
+			AccessName:  AccessCookie,
+			RefreshName: RefreshCookie,
+			RefreshPath: RefreshPath,
+			Insecure:    cfg.CookieInsecure,
+		},
+	}
+	authOpts := append([]auth.Option{
+		auth.WithSettings(cfg.Settings),
+		auth.WithPostAuth(a.recordIP),
+		auth.WithOnReuseDetected(a.onReuse),
+	}, o.authOpts...)
+	svc, err := auth.New(pool, authOpts...)
+	if err != nil {
+		return nil, err
+	}
+	a.svc = svc
+	if !slices.Contains(a.svc.Settings().CookieNames, AccessCookie) {
+		return nil, fmt.Errorf("app: cookie_names %q must include %q, the cookie the app sets", a.svc.Settings().CookieNames, AccessCookie)
+	}
+	// The dummy hash makes a login for an unknown user cost one bcrypt
+	// comparison at the same cost as a real one.
+	a.dummy, err = bcrypt.GenerateFromPassword(prehash(rand.Text()), a.cost)
+	if err != nil {
+		return nil, fmt.Errorf("app: dummy password hash: %w", err)
+	}
+	if a.csrf, err = runtime.NewCSRF(nil); err != nil {
+		return nil, err
+	}
+	if err := migrate(ctx, pool, svc.Settings()); err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	a.e = a.router()
+	return a, nil
+}
+
+// Handler returns the app's HTTP handler.
+func (a *App) Handler() http.Handler { return a.e }
+
+// Echo returns the app's Echo instance, e.g. to Start and Shutdown it.
+func (a *App) Echo() *echo.Echo { return a.e }
+
+// Service returns the token service.
+func (a *App) Service() *auth.Service { return a.svc }
+
+// Users returns the users store.
+func (a *App) Users() *Users { return a.users }
+
+// router builds the Echo instance with every route of the contract.
+func (a *App) router() *echo.Echo {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = a.handleError
+	e.Server.ReadHeaderTimeout = 10 * time.Second
+	e.Server.ReadTimeout = 30 * time.Second
+	e.Server.WriteTimeout = 30 * time.Second
+	e.Server.IdleTimeout = 2 * time.Minute
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
+		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+			a.log.Error("panic", "method", c.Request().Method, "route", c.Path(), "err", err, "stack", string(stack))
+			return err
+		},
+	}))
+	e.Use(middleware.BodyLimit(MaxBodySize))
+
+	authn := a.svc.Middleware()
+	beta := auth.Require(func(t auth.Token) bool { return t.Context.BetaFeatures })
+	// Separate buckets, so that refreshing does not use up the logins of a
+	// client, and registering (bcrypt) is limited too.
+	registerLimit, loginLimit, refreshLimit := a.rateLimiter(), a.rateLimiter(), a.rateLimiter()
+
+	e.POST("/auth/register", a.register, registerLimit)
+	e.POST("/auth/login", a.loginHeader, loginLimit)
+	e.POST("/auth/login/cookie", a.loginCookie, loginLimit)
+	e.POST(RefreshPath, a.refresh, refreshLimit)
+	e.POST("/auth/logout", a.logout, authn)
+	e.POST("/auth/logout-all", a.logoutAll, authn)
+	e.GET("/auth/sessions", a.sessions, authn)
+	e.DELETE("/auth/sessions/:id", a.deleteSession, authn)
+	e.GET("/me", a.me, authn)
+	e.GET("/premium", a.premium, authn, beta)
+	e.GET("/healthz", a.healthz)
+	return e
+}
+
+// rateLimiter limits each client IP (c.RealIP) to cfg.RateLimit requests per
+// second with bursts of cfg.RateBurst, answering 429 with Retry-After. It is
+// a no-op when the limit is 0.
+func (a *App) rateLimiter() echo.MiddlewareFunc {
+	if a.cfg.RateLimit == 0 {
+		return func(next echo.HandlerFunc) echo.HandlerFunc { return next }
+	}
+	retry := strconv.Itoa(int(math.Ceil(1 / a.cfg.RateLimit)))
+	return middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
+		Store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
+			Rate:  rate.Limit(a.cfg.RateLimit),
+			Burst: a.cfg.RateBurst,
+		}),
+		DenyHandler: func(c echo.Context, _ string, _ error) error {
+			c.Response().Header().Set("Retry-After", retry)
+			return echo.NewHTTPError(http.StatusTooManyRequests, "too many requests; retry later")
+		},
+	})
+}
+
+// errorBody is the JSON body of every error response.
+type errorBody struct {
+	Error string `json:"error"`
+}
+
+// handleError writes every error as {"error": "..."} with its status. It
+// keeps the headers already set (WWW-Authenticate, Retry-After), answers 503
+// for a database outage and logs 5xx errors (never tokens: errors of the
+// token package carry none).
+func (a *App) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	code, msg := http.StatusInternalServerError, http.StatusText(http.StatusInternalServerError)
+	var he *echo.HTTPError
+	switch {
+	case errors.As(err, &he):
+		if inner, ok := he.Internal.(*echo.HTTPError); ok {
+			he = inner
+		}
+		code = he.Code
+		if m, ok := he.Message.(string); ok {
+			msg = m
+		} else if he.Message != nil {
+			msg = fmt.Sprint(he.Message)
+		}
+	case errors.Is(err, runtime.ErrUnavailable):
+		code, msg = http.StatusServiceUnavailable, "service temporarily unavailable"
+		c.Response().Header().Set("Retry-After", runtime.RetryAfterSeconds)
+	}
+	if code >= http.StatusInternalServerError {
+		a.log.Error("request failed", "method", c.Request().Method, "route", c.Path(), "status", code, "err", err)
+	}
+	if c.Request().Method == http.MethodHead {
+		err = c.NoContent(code)
+	} else {
+		err = c.JSON(code, errorBody{Error: msg})
+	}
+	if err != nil {
+		a.log.Error("write error response", "err", err)
+	}
+}
+
+// clientIP is the client address of r as c.RealIP reports it (the Echo
+// IPExtractor, by default the connection's remote address), unmapped.
+func (a *App) clientIP(r *http.Request) (netip.Addr, bool) {
+	extract := a.e.IPExtractor
+	if extract == nil {
+		extract = echo.ExtractIPDirect()
+	}
+	return parseIP(extract(r))
+}
+
+// parseIP parses s (as returned by c.RealIP) with netip.
+func parseIP(s string) (netip.Addr, bool) {
+	ip, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Addr{}, false
+	}
+	return ip.Unmap().WithZone(""), true
+}
+
+// recordIP is the PostAuth hook: it stores the request's IP in last_used_ip
+// when it differs from the stored one, and logs the change ("monitor
+// suspicious activity"). A session revoked meanwhile is refused; any other
+// failure is logged and the request goes on (monitoring must not log users
+// out).
+func (a *App) recordIP(r *http.Request, tok auth.Token) (auth.Token, error) {
+	ip, ok := a.clientIP(r)
+	if !ok || (tok.LastUsedIP != nil && *tok.LastUsedIP == ip) {
+		return tok, nil
+	}
+	updated, err := a.svc.UpdateColumns(r.Context(), tok.ID, auth.Columns{LastUsedIP: &ip})
+	switch {
+	case errors.Is(err, runtime.ErrNotFound):
+		return tok, &runtime.AuthError{Reason: runtime.ReasonRevoked}
+	case err != nil:
+		a.log.Warn("could not record the IP address of a session", "user_id", tok.UserID, "session_id", tok.ID, "err", err)
+		return tok, nil
+	}
+	if tok.LastUsedIP == nil {
+		a.log.Info("session IP address recorded", "user_id", tok.UserID, "session_id", tok.ID, "ip", ip.String())
+	} else {
+		a.log.Warn("session used from a new IP address",
+			"user_id", tok.UserID, "session_id", tok.ID, "device", tok.Context.Device,
+			"previous_ip", tok.LastUsedIP.String(), "ip", ip.String())
+	}
+	return updated, nil
+}
+
+// onReuse logs a replayed refresh token (likely theft); the session is
+// already revoked.
+func (a *App) onReuse(_ context.Context, tok auth.Token) {
+	a.log.Warn("refresh token reuse detected; session revoked",
+		"user_id", tok.UserID, "session_id", tok.ID, "device", tok.Context.Device)
+}

@@ -1,0 +1,421 @@
+package app
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/authentify-go/authentify/examples/echo/auth"
+	"github.com/authentify-go/authentify/runtime"
+	"github.com/labstack/echo/v4"
+	"golang.org/x/crypto/bcrypt"
+)
+
+// Limits of the request fields.
+const (
+	minUsername, maxUsername = 3, 64
+	minPassword, maxPassword = 8, 256
+	maxDevice, maxAppVersion = 128, 64
+)
+
+// errInvalidCredentials is the single answer to a failed login, whether the
+// user is unknown or the password wrong.
+func errInvalidCredentials() error {
+	return echo.NewHTTPError(http.StatusUnauthorized, "invalid username or password")
+}
+
+func badRequest(format string, args ...any) error {
+	return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf(format, args...))
+}
+
+// decodeJSON reads the request body into dst: one JSON value, no unknown
+// fields, no trailing data, Content-Type application/json (or none). An
+// empty body is an error unless allowEmpty, in which case dst is untouched
+// and decodeJSON reports false.
+func decodeJSON(c echo.Context, dst any, allowEmpty bool) (bool, error) {
+	req := c.Request()
+	if ct := req.Header.Get(echo.HeaderContentType); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || mt != echo.MIMEApplicationJSON {
+			return false, echo.NewHTTPError(http.StatusUnsupportedMediaType, "Content-Type must be application/json")
+		}
+	}
+	dec := json.NewDecoder(req.Body)
+	dec.DisallowUnknownFields()
+	err := dec.Decode(dst)
+	if err == nil {
+		if _, terr := dec.Token(); terr != io.EOF {
+			err = terr
+			if err == nil {
+				err = errors.New("unexpected data after the JSON value")
+			}
+		}
+	}
+	var he *echo.HTTPError
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.As(err, &he): // BodyLimit: 413
+		return false, he
+	case errors.Is(err, io.EOF) && allowEmpty:
+		return false, nil
+	case errors.Is(err, io.EOF):
+		return false, badRequest("request body must be a JSON object")
+	}
+	return false, badRequest("invalid JSON body: %s", strings.TrimPrefix(err.Error(), "json: "))
+}
+
+// prehash turns a password of any length into 43 bytes for bcrypt, which
+// refuses passwords over 72 bytes: base64(SHA-256(password)).
+func prehash(password string) []byte {
+	sum := sha256.Sum256([]byte(password))
+	return []byte(base64.RawStdEncoding.EncodeToString(sum[:]))
+}
+
+func validUsername(s string) bool {
+	if len(s) < minUsername || len(s) > maxUsername {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '_', c == '.', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// registerRequest is the body of POST /auth/register.
+type registerRequest struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+	Beta     bool   `json:"beta"`
+}
+
+// userResponse is the body of a 201 from POST /auth/register.
+type userResponse struct {
+	ID       int64  `json:"id"`
+	Username string `json:"username"`
+}
+
+func (a *App) register(c echo.Context) error {
+	var req registerRequest
+	if _, err := decodeJSON(c, &req, false); err != nil {
+		return err
+	}
+	if !validUsername(req.Username) {
+		return badRequest("username must be %d to %d characters of a-z, A-Z, 0-9, _ . -", minUsername, maxUsername)
+	}
+	if n := utf8.RuneCountInString(req.Password); n < minPassword || n > maxPassword {
+		return badRequest("password must be %d to %d characters", minPassword, maxPassword)
+	}
+	hash, err := bcrypt.GenerateFromPassword(prehash(req.Password), a.cost)
+	if err != nil {
+		return fmt.Errorf("hash password: %w", err)
+	}
+	u, err := a.users.Create(c.Request().Context(), req.Username, hash, req.Beta)
+	if errors.Is(err, ErrUsernameTaken) {
+		return echo.NewHTTPError(http.StatusConflict, "username already taken")
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, userResponse{ID: u.ID, Username: u.Username})
+}
+
+// loginRequest is the body of POST /auth/login and /auth/login/cookie.
+type loginRequest struct {
+	Username   string `json:"username"`
+	Password   string `json:"password"`
+	Device     string `json:"device"`
+	AppVersion string `json:"app_version"`
+}
+
+// tokenResponse is the body of a successful header login or refresh.
+type tokenResponse struct {
+	AccessToken  string     `json:"access_token"`
+	RefreshToken *string    `json:"refresh_token"` // null when refresh tokens are disabled
+	ExpiresAt    *time.Time `json:"expires_at"`    // null: never expires
+	RefreshUntil *time.Time `json:"refresh_until"` // null: no refresh token
+	SessionID    int64      `json:"session_id"`
+}
+
+func newTokenResponse(iss auth.Issued) tokenResponse {
+	r := tokenResponse{
+		AccessToken:  iss.AccessToken.Reveal(),
+		ExpiresAt:    iss.Token.ExpiresAt,
+		RefreshUntil: iss.Token.RefreshUntil,
+		SessionID:    iss.Token.ID,
+	}
+	if !iss.RefreshToken.IsZero() {
+		rt := iss.RefreshToken.Reveal()
+		r.RefreshToken = &rt
+	}
+	return r
+}
+
+// sendTokens writes issued tokens: JSON for a header session, HttpOnly
+// cookies and 204 for a cookie session. Token responses are never cached.
+func (a *App) sendTokens(c echo.Context, iss auth.Issued, status int) error {
+	h := c.Response().Header()
+	h.Set(echo.HeaderCacheControl, "no-store")
+	h.Set("Pragma", "no-cache")
+	if iss.Token.Transport == runtime.TransportCookie {
+		a.svc.SetTokenCookies(c, iss, a.cookies)
+		return c.NoContent(http.StatusNoContent)
+	}
+	return c.JSON(status, newTokenResponse(iss))
+}
+
+func (a *App) loginHeader(c echo.Context) error { return a.login(c, runtime.TransportHeader) }
+
+func (a *App) loginCookie(c echo.Context) error {
+	// Login CSRF: a cross-site page must not log the browser into another account.
+	if err := a.csrf.Check(c.Request()); err != nil {
+		return auth.HTTPError(c, "", fmt.Errorf("%w: %w", runtime.ErrCrossOrigin, err))
+	}
+	return a.login(c, runtime.TransportCookie)
+}
+
+// login checks the credentials and issues a session over transport t, its
+// context holding the device, client IP, app version and the user's beta flag.
+func (a *App) login(c echo.Context, t runtime.Transport) error {
+	var req loginRequest
+	if _, err := decodeJSON(c, &req, false); err != nil {
+		return err
+	}
+	switch {
+	case req.Username == "" || req.Password == "":
+		return badRequest("username and password are required")
+	case strings.TrimSpace(req.Device) == "":
+		return badRequest("device is required")
+	case utf8.RuneCountInString(req.Device) > maxDevice:
+		return badRequest("device must be at most %d characters", maxDevice)
+	case utf8.RuneCountInString(req.AppVersion) > maxAppVersion:
+		return badRequest("app_version must be at most %d characters", maxAppVersion)
+	}
+	ctx := c.Request().Context()
+	u, err := a.checkPassword(ctx, req.Username, req.Password)
+	if err != nil {
+		return err
+	}
+	tc := auth.Context{Device: req.Device, AppVersion: req.AppVersion, BetaFeatures: u.Beta}
+	var cols auth.Columns
+	if ip, ok := parseIP(c.RealIP()); ok {
+		tc.IPAddress = ip
+		cols.LastUsedIP = &ip
+	}
+	var iss auth.Issued
+	if t == runtime.TransportCookie {
+		iss, err = a.svc.GenerateCookieToken(ctx, u.ID, tc, auth.WithColumns(cols))
+	} else {
+		iss, err = a.svc.GenerateHeaderToken(ctx, u.ID, tc, auth.WithColumns(cols))
+	}
+	if err != nil {
+		return err
+	}
+	return a.sendTokens(c, iss, http.StatusOK)
+}
+
+// checkPassword returns the user when the password matches. An unknown user
+// costs the same bcrypt comparison (against a dummy hash) and gets the same
+// answer as a wrong password.
+func (a *App) checkPassword(ctx context.Context, username, password string) (User, error) {
+	u, err := a.users.ByUsername(ctx, username)
+	switch {
+	case errors.Is(err, ErrUserNotFound):
+		_ = bcrypt.CompareHashAndPassword(a.dummy, prehash(password))
+		return User{}, errInvalidCredentials()
+	case err != nil:
+		return User{}, err
+	}
+	if bcrypt.CompareHashAndPassword(u.PasswordHash, prehash(password)) != nil {
+		return User{}, errInvalidCredentials()
+	}
+	return u, nil
+}
+
+// refreshRequest is the body of POST /auth/refresh; it may be empty for the
+// cookie flow.
+type refreshRequest struct {
+	RefreshToken string `json:"refresh_token"`
+}
+
+// refresh redeems a refresh token from the body or, when the body has none,
+// from the refresh cookie. The answer follows the session's transport: JSON
+// for a header session, new cookies for a cookie session (so a cookie
+// session's tokens never appear in a body).
+func (a *App) refresh(c echo.Context) error {
+	var req refreshRequest
+	if _, err := decodeJSON(c, &req, true); err != nil {
+		return err
+	}
+	raw := req.RefreshToken
+	if raw == "" {
+		if ck, err := c.Cookie(RefreshCookie); err == nil {
+			raw = ck.Value
+		}
+		if raw != "" {
+			if err := a.csrf.Check(c.Request()); err != nil {
+				return auth.HTTPError(c, "", fmt.Errorf("%w: %w", runtime.ErrCrossOrigin, err))
+			}
+		}
+	}
+	if raw == "" {
+		return badRequest("refresh_token is required, in the body or the %s cookie", RefreshCookie)
+	}
+	iss, err := a.svc.RefreshToken(c.Request().Context(), raw)
+	if err != nil {
+		herr := auth.HTTPError(c, "", err) // 503 on outage stays 503
+		if r := runtime.ReasonOf(err); r != "" {
+			if he, ok := herr.(*echo.HTTPError); ok {
+				he.Message = refreshMessage(r)
+			}
+		}
+		return herr
+	}
+	return a.sendTokens(c, iss, http.StatusOK)
+}
+
+// refreshMessage explains a refused refresh token.
+func refreshMessage(r runtime.Reason) string {
+	switch r {
+	case runtime.ReasonExpired:
+		return "refresh token expired; log in again"
+	case runtime.ReasonRevoked:
+		return "session revoked; log in again"
+	case runtime.ReasonRefreshReused:
+		return "refresh token already used; the session has been revoked"
+	case runtime.ReasonRefreshRace:
+		return "refresh token was just used by a concurrent request"
+	default:
+		return "invalid refresh token"
+	}
+}
+
+// current returns the token the middleware authenticated; the routes using
+// it are behind the middleware.
+func current(c echo.Context) auth.Token {
+	tok, _ := auth.TokenFrom(c)
+	return tok
+}
+
+// logout revokes the current session and clears its cookies.
+func (a *App) logout(c echo.Context) error {
+	tok := current(c)
+	if err := a.svc.RevokeToken(c.Request().Context(), tok); err != nil && !errors.Is(err, runtime.ErrNotFound) {
+		return err
+	}
+	if tok.Transport == runtime.TransportCookie {
+		a.svc.ClearTokenCookies(c, a.cookies)
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// logoutAll revokes every session of the user.
+func (a *App) logoutAll(c echo.Context) error {
+	tok := current(c)
+	if _, err := a.svc.RevokeAllUserTokens(c.Request().Context(), tok.UserID); err != nil {
+		return err
+	}
+	if tok.Transport == runtime.TransportCookie {
+		a.svc.ClearTokenCookies(c, a.cookies)
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// sessionResponse is one item of GET /auth/sessions.
+type sessionResponse struct {
+	ID        int64      `json:"id"`
+	Device    string     `json:"device"`
+	CreatedAt time.Time  `json:"created_at"`
+	ExpiresAt *time.Time `json:"expires_at"`
+	Current   bool       `json:"current"`
+}
+
+func (a *App) sessions(c echo.Context) error {
+	tok := current(c)
+	list, err := a.svc.ListSessions(c.Request().Context(), tok.UserID)
+	if err != nil {
+		return err
+	}
+	out := make([]sessionResponse, 0, len(list))
+	for _, s := range list {
+		out = append(out, sessionResponse{
+			ID: s.ID, Device: s.Context.Device, CreatedAt: s.CreatedAt, ExpiresAt: s.ExpiresAt, Current: s.ID == tok.ID,
+		})
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// deleteSession revokes one of the caller's sessions.
+func (a *App) deleteSession(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return badRequest("invalid session id")
+	}
+	tok := current(c)
+	err = a.svc.RevokeSession(c.Request().Context(), tok.UserID, id)
+	if errors.Is(err, runtime.ErrNotFound) {
+		return echo.NewHTTPError(http.StatusNotFound, "session not found")
+	}
+	if err != nil {
+		return err
+	}
+	if id == tok.ID && tok.Transport == runtime.TransportCookie {
+		a.svc.ClearTokenCookies(c, a.cookies)
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// meResponse is the body of GET /me.
+type meResponse struct {
+	UserID    int64      `json:"user_id"`
+	Username  string     `json:"username"`
+	Device    string     `json:"device"`
+	SessionID int64      `json:"session_id"`
+	CreatedAt time.Time  `json:"created_at"`
+	ExpiresAt *time.Time `json:"expires_at"`
+}
+
+func (a *App) me(c echo.Context) error {
+	tok := current(c)
+	u, err := a.users.ByID(c.Request().Context(), tok.UserID)
+	if errors.Is(err, ErrUserNotFound) {
+		return echo.NewHTTPError(http.StatusUnauthorized, "user no longer exists")
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, meResponse{
+		UserID: u.ID, Username: u.Username, Device: tok.Context.Device,
+		SessionID: tok.ID, CreatedAt: tok.CreatedAt, ExpiresAt: tok.ExpiresAt,
+	})
+}
+
+func (a *App) premium(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"message": "welcome to the beta"})
+}
+
+// healthz pings the database: 200, or 503 when it is unreachable.
+func (a *App) healthz(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+	defer cancel()
+	if err := a.pool.Ping(ctx); err != nil {
+		a.log.Warn("health check failed", "err", err)
+		c.Response().Header().Set("Retry-After", runtime.RetryAfterSeconds)
+		return echo.NewHTTPError(http.StatusServiceUnavailable, "database unavailable")
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}

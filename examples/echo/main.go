@@ -1,0 +1,78 @@
+// Command echo runs the authentify example app: token authentication for an
+// Echo API over PostgreSQL.
+//
+//	DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable \
+//	ADDR=127.0.0.1:8080 COOKIE_INSECURE=true go run ./examples/echo
+//
+// See package app for the routes and the environment variables
+// (AUTHENTIFY_<SETTING> overrides every token setting). It stops gracefully
+// on SIGINT or SIGTERM.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/authentify-go/authentify/examples/echo/app"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "error:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	cfg, err := app.ConfigFromEnv(os.LookupEnv)
+	if err != nil {
+		return err
+	}
+	pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return fmt.Errorf("database: %w", err)
+	}
+	defer pool.Close()
+	initCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	a, err := app.New(initCtx, pool, cfg)
+	cancel()
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	e := a.Echo()
+	e.Listener = ln
+	errc := make(chan error, 1)
+	go func() { errc <- e.Start("") }()
+	slog.Info("listening on http://"+ln.Addr().String(), "cookie_insecure", cfg.CookieInsecure, "rate_limit", cfg.RateLimit)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	stop()
+	slog.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := e.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
