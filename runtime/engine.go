@@ -371,7 +371,7 @@ func (e *Engine[T, U, P]) Revoke(ctx context.Context, target Target[U], reason s
 			return total, err
 		}
 		total += n
-		if target.Scope != ScopeExpired || n < int64(rv.Limit) {
+		if (target.Scope != ScopeExpired && target.Scope != ScopePurge) || n < int64(rv.Limit) {
 			break
 		}
 	}
@@ -382,6 +382,22 @@ func (e *Engine[T, U, P]) Revoke(ctx context.Context, target Target[U], reason s
 		return 0, ErrNotFound
 	}
 	return total, nil
+}
+
+// Purge deletes, in batches, every row revoked before `before` or whose
+// session was over before it, whatever KeepExpiredTokens says: the
+// retention job for the audit rows that soft revocation keeps. It runs no
+// hooks and returns the number of rows deleted.
+func (e *Engine[T, U, P]) Purge(ctx context.Context, before time.Time) (int64, error) {
+	rv := Revocation{At: before.UTC().Truncate(time.Microsecond), Limit: revokeBatch}
+	var total int64
+	for {
+		n, err := e.store.Revoke(ctx, Target[U]{Scope: ScopePurge}, rv)
+		total += n
+		if err != nil || n < int64(rv.Limit) {
+			return total, err
+		}
+	}
 }
 
 // revokeBatch is the number of rows one cleanup statement touches.

@@ -91,6 +91,7 @@ const (
 	ScopeUserOthers               // every row of Target.UserID except Target.ID
 	ScopeUserExpired              // every expired row of Target.UserID
 	ScopeExpired                  // up to Revocation.Limit expired rows of any user
+	ScopePurge                    // up to Revocation.Limit rows revoked or over before Revocation.At; always deleted
 )
 
 // Target says which rows to revoke.

@@ -274,6 +274,13 @@ func (m *goModel) emitService(f *jen.File) {
 		"RevokeOtherSessions", []jen.Code{uid.Clone(), jen.Id("keepID").Int64()},
 		jen.Dict{jen.Id("Scope"): rt("ScopeUserOthers"), jen.Id("ID"): jen.Id("keepID"), jen.Id("UserID"): jen.Id("userID")}, "RevokedLogoutAll", true)
 
+	f.Comment("PurgeTokens deletes, in batches, the rows revoked or whose session was over more")
+	f.Comment("than olderThan ago, whatever keep_expired_tokens says: the retention job for audit")
+	f.Comment("rows. It returns how many rows it deleted.")
+	recv().Id("PurgeTokens").Params(ctx(), jen.Id("olderThan").Qual("time", "Duration")).Params(jen.Int64(), jen.Error()).Block(
+		jen.Return(eng().Dot("Purge").Call(jen.Id("ctx"), eng().Dot("Now").Call().Dot("Add").Call(jen.Op("-").Id("olderThan")))))
+	f.Line()
+
 	f.Comment("ListSessions returns the user's live sessions, newest first.")
 	recv().Id("ListSessions").Params(ctx(), uid.Clone()).Params(jen.Index().Id("Token"), jen.Error()).Block(
 		jen.Return(eng().Dot("Sessions").Call(jen.Id("ctx"), jen.Id("userID"))))

@@ -142,6 +142,7 @@ func (m *goModel) emitStore(f *jen.File) {
 				"DeleteExpiredUserTokens", db("DeleteExpiredUserTokensParams").Values(jen.Dict{jen.Id("UserID"): tuser.Clone(), jen.Id("At"): jen.Id("r").Dot("At")})),
 			scope("ScopeExpired", "RevokeExpiredTokens", jen.Dict{jen.Id("Batch"): jen.Id("r").Dot("Limit")},
 				"DeleteExpiredTokens", db("DeleteExpiredTokensParams").Values(jen.Dict{jen.Id("At"): jen.Id("r").Dot("At"), jen.Id("Batch"): jen.Id("r").Dot("Limit")})),
+			jen.Case(rt("ScopePurge")).Block(hard("PurgeTokens", db("PurgeTokensParams").Values(jen.Dict{jen.Id("At"): jen.Id("r").Dot("At"), jen.Id("Batch"): jen.Id("r").Dot("Limit")}))),
 			jen.Default().Block(jen.Return(jen.Lit(0), jen.Qual("fmt", "Errorf").Call(jen.Lit("authentify: unknown revocation scope %d"), jen.Id("t").Dot("Scope")))),
 		),
 		jen.Return(jen.Id("n"), jen.Id("storeErr").Call(jen.Err())),

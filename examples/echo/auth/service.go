@@ -326,6 +326,13 @@ func (s *Service) RevokeOtherSessions(ctx context.Context, userID UserID, keepID
 	}, runtime.RevokedLogoutAll)
 }
 
+// PurgeTokens deletes, in batches, the rows revoked or whose session was over more
+// than olderThan ago, whatever keep_expired_tokens says: the retention job for audit
+// rows. It returns how many rows it deleted.
+func (s *Service) PurgeTokens(ctx context.Context, olderThan time.Duration) (int64, error) {
+	return s.eng.Purge(ctx, s.eng.Now().Add(-olderThan))
+}
+
 // ListSessions returns the user's live sessions, newest first.
 func (s *Service) ListSessions(ctx context.Context, userID UserID) ([]Token, error) {
 	return s.eng.Sessions(ctx, userID)

@@ -217,6 +217,11 @@ func (s *store) Revoke(ctx context.Context, t runtime.Target[UserID], r runtime.
 				Batch: r.Limit,
 			})
 		}
+	case runtime.ScopePurge:
+		n, err = s.q.PurgeTokens(ctx, db.PurgeTokensParams{
+			At:    r.At,
+			Batch: r.Limit,
+		})
 	default:
 		return 0, fmt.Errorf("authentify: unknown revocation scope %d", t.Scope)
 	}

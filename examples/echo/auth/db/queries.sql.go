@@ -187,6 +187,31 @@ func (q *Queries) LockUser(ctx context.Context, lockKey string) error {
 	return err
 }
 
+const purgeTokens = `-- name: PurgeTokens :execrows
+DELETE FROM "auth_tokens"
+WHERE "id" IN (
+    SELECT "e"."id" FROM "auth_tokens" AS "e"
+    WHERE "e"."revoked_at" <= $1::timestamptz
+       OR ("e"."expires_at" <= $1::timestamptz AND ("e"."refresh_until" IS NULL OR "e"."refresh_until" <= $1::timestamptz))
+    LIMIT $2::integer FOR UPDATE SKIP LOCKED
+)
+`
+
+type PurgeTokensParams struct {
+	At    time.Time
+	Batch int32
+}
+
+// Retention: hard-deletes, one batch at a time, rows revoked before @at or
+// whose session was over before @at, whatever keep_expired_tokens says.
+func (q *Queries) PurgeTokens(ctx context.Context, arg PurgeTokensParams) (int64, error) {
+	result, err := q.db.Exec(ctx, purgeTokens, arg.At, arg.Batch)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const revokeExpiredTokens = `-- name: RevokeExpiredTokens :execrows
 UPDATE "auth_tokens" SET "revoked_at" = $1::timestamptz, "revoke_reason" = $2::text
 WHERE "id" IN (

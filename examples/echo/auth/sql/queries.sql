@@ -105,6 +105,17 @@ WHERE "id" IN (
     LIMIT @batch::integer FOR UPDATE SKIP LOCKED
 );
 
+-- name: PurgeTokens :execrows
+-- Retention: hard-deletes, one batch at a time, rows revoked before @at or
+-- whose session was over before @at, whatever keep_expired_tokens says.
+DELETE FROM "auth_tokens"
+WHERE "id" IN (
+    SELECT "e"."id" FROM "auth_tokens" AS "e"
+    WHERE "e"."revoked_at" <= @at::timestamptz
+       OR ("e"."expires_at" <= @at::timestamptz AND ("e"."refresh_until" IS NULL OR "e"."refresh_until" <= @at::timestamptz))
+    LIMIT @batch::integer FOR UPDATE SKIP LOCKED
+);
+
 -- name: UserSessions :many
 SELECT * FROM "auth_tokens"
 WHERE "user_id" = @user_id::bigint AND "revoked_at" IS NULL
