@@ -1,0 +1,1164 @@
+package auth_test
+
+// Behaviour guarantees of the generated service and middleware against real
+// PostgreSQL: the races drf-authentify loses (refresh double spend, revoked
+// tokens revived by auto-refresh, unserialized single login), the absolute
+// session lifetime, CSRF, the HTTP edge cases and secret hygiene. The outage
+// guarantees (503, never 401) are in outage_test.go.
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/authentify-go/authentify/examples/echo/auth"
+	"github.com/authentify-go/authentify/internal/pgtest"
+	"github.com/authentify-go/authentify/runtime"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/labstack/echo/v4"
+)
+
+var (
+	heavy    = flag.Bool("authentify.heavy", false, "run the heavy variants (1000 concurrent refreshes)")
+	propSeed = flag.Uint64("authentify.seed", 0x5eed_a11ce, "seed of the max-lifetime property test")
+)
+
+// epoch is where every fake clock starts: far from time.Now, so that a code path
+// reading the wall clock instead of the injected one shows.
+var epoch = time.Date(2031, time.March, 4, 5, 6, 7, 0, time.UTC)
+
+// testSecretKey is a 32-byte key, enough for runtime.Settings.SecretKey.
+var testSecretKey = []byte("0123456789abcdef0123456789abcdef")
+
+var bgCtx = context.Background()
+
+// newPooledService is newService with a pool of maxConns connections (the
+// default pool has only max(4, NumCPU), too few to race), usable from
+// benchmarks too.
+func newPooledService(tb testing.TB, maxConns int32, opts ...auth.Option) (*auth.Service, *pgxpool.Pool) {
+	tb.Helper()
+	cfg, err := pgxpool.ParseConfig(pgtest.NewDatabase(tb))
+	if err != nil {
+		tb.Fatalf("parse dsn: %v", err)
+	}
+	cfg.MaxConns = maxConns
+	pool, err := pgxpool.NewWithConfig(bgCtx, cfg)
+	if err != nil {
+		tb.Fatalf("pool: %v", err)
+	}
+	tb.Cleanup(pool.Close)
+	pgtest.Exec(tb, pool, usersTable)
+	svc, err := auth.New(pool, opts...)
+	if err != nil {
+		tb.Fatalf("auth.New: %v", err)
+	}
+	if err := svc.CreateSchema(bgCtx); err != nil {
+		tb.Fatalf("CreateSchema: %v", err)
+	}
+	return svc, pool
+}
+
+func addUser(tb testing.TB, pool *pgxpool.Pool, name string) int64 {
+	tb.Helper()
+	var id int64
+	if err := pool.QueryRow(bgCtx, `INSERT INTO users (username) VALUES ($1) RETURNING id`, name).Scan(&id); err != nil {
+		tb.Fatalf("insert user %q: %v", name, err)
+	}
+	return id
+}
+
+// sqlCount runs a query returning one integer.
+func sqlCount(tb testing.TB, pool *pgxpool.Pool, sql string, args ...any) int64 {
+	tb.Helper()
+	var n int64
+	if err := pool.QueryRow(bgCtx, sql, args...).Scan(&n); err != nil {
+		tb.Fatalf("%s: %v", sql, err)
+	}
+	return n
+}
+
+// tick returns a clock function that advances c by step on every reading, so
+// that an auto-refresh is due on every request even with a fake clock.
+func tickingClock(c *clock, step time.Duration) func() time.Time {
+	return func() time.Time {
+		c.Advance(step)
+		return c.Now()
+	}
+}
+
+func bearerRequest(method, target, raw string) *http.Request {
+	r := httptest.NewRequest(method, target, nil)
+	r.Header.Set("Authorization", "Bearer "+raw)
+	return r
+}
+
+func cookieAuthRequest(method, target, name, raw string) *http.Request {
+	r := httptest.NewRequest(method, target, nil)
+	r.AddCookie(&http.Cookie{Name: name, Value: raw})
+	return r
+}
+
+// ---------------------------------------------------------------------------
+// 1. Refresh is atomic.
+
+// rotationLog installs a trigger that records every UPDATE writing
+// prev_refresh_hash. Only RotateToken writes it, so the log counts the
+// rotations that really happened, even identical ones.
+func rotationLog(tb testing.TB, pool *pgxpool.Pool) {
+	tb.Helper()
+	pgtest.Exec(tb, pool, `CREATE TABLE rotation_log (id bigserial PRIMARY KEY, token_id bigint NOT NULL, prev bytea, next bytea)`)
+	pgtest.Exec(tb, pool, `CREATE FUNCTION log_rotation() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO rotation_log (token_id, prev, next) VALUES (NEW.id, NEW.prev_refresh_hash, NEW.refresh_hash);
+  RETURN NEW;
+END $$`)
+	pgtest.Exec(tb, pool, `CREATE TRIGGER log_rotation AFTER UPDATE OF prev_refresh_hash ON auth_tokens
+FOR EACH ROW EXECUTE FUNCTION log_rotation()`)
+}
+
+type refreshResult struct {
+	iss auth.Issued
+	err error
+}
+
+// raceRefresh redeems raw from n goroutines released at once and returns the
+// results and the wall time from release to the last answer.
+func raceRefresh(svc *auth.Service, raw string, n int) ([]refreshResult, time.Duration) {
+	res := make([]refreshResult, n)
+	start := make(chan struct{})
+	var ready, done sync.WaitGroup
+	for i := range n {
+		ready.Add(1)
+		done.Add(1)
+		go func() {
+			defer done.Done()
+			ready.Done()
+			<-start
+			res[i].iss, res[i].err = svc.RefreshToken(bgCtx, raw)
+		}()
+	}
+	ready.Wait()
+	begin := time.Now()
+	close(start)
+	done.Wait()
+	return res, time.Since(begin)
+}
+
+// checkRefreshRace runs n concurrent refreshes of one token and checks the
+// atomicity guarantee; it returns the time the race took.
+func checkRefreshRace(tb testing.TB, n int, withKey bool) time.Duration {
+	tb.Helper()
+	c := newClock(epoch)
+	svc, pool := newPooledService(tb, 20, auth.WithClock(c.Now), settings(func(s *runtime.Settings) {
+		if withKey {
+			s.SecretKey = testSecretKey
+		}
+	}))
+	rotationLog(tb, pool)
+	uid := addUser(tb, pool, "racer")
+	orig, err := svc.GenerateHeaderToken(bgCtx, uid, auth.Context{Device: "phone"})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var oldHash []byte
+	if err := pool.QueryRow(bgCtx, `SELECT refresh_hash FROM auth_tokens WHERE id = $1`, orig.Token.ID).Scan(&oldHash); err != nil {
+		tb.Fatal(err)
+	}
+
+	res, elapsed := raceRefresh(svc, orig.RefreshToken.Reveal(), n)
+
+	var wins []auth.Issued
+	reasons := map[runtime.Reason]int{}
+	for _, r := range res {
+		if r.err != nil {
+			reasons[runtime.ReasonOf(r.err)]++
+			if runtime.ReasonOf(r.err) != runtime.ReasonRefreshRace {
+				tb.Errorf("racer failed with %v (reason %q); want success or %q", r.err, runtime.ReasonOf(r.err), runtime.ReasonRefreshRace)
+			}
+			continue
+		}
+		wins = append(wins, r.iss)
+	}
+	if got := sqlCount(tb, pool, `SELECT count(*) FROM rotation_log`); got != 1 {
+		tb.Errorf("%d rotations happened (UPDATEs writing prev_refresh_hash); want exactly 1", got)
+	}
+	if got := sqlCount(tb, pool, `SELECT count(*) FROM auth_tokens`); got != 1 {
+		tb.Errorf("%d token rows; want 1 (the session is rotated in place)", got)
+	}
+	var prev []byte
+	var rotatedAt *time.Time
+	if err := pool.QueryRow(bgCtx, `SELECT prev_refresh_hash, rotated_at FROM auth_tokens WHERE id = $1`, orig.Token.ID).Scan(&prev, &rotatedAt); err != nil {
+		tb.Fatal(err)
+	}
+	if !bytes.Equal(prev, oldHash) || rotatedAt == nil {
+		tb.Errorf("prev_refresh_hash = %x, rotated_at = %v; want the presented token's hash %x and a rotation time", prev, rotatedAt, oldHash)
+	}
+
+	if withKey {
+		if len(wins) != n {
+			tb.Fatalf("%d of %d racers succeeded (failures by reason: %v); with a secret key every racer inside the grace window must get the pair", len(wins), n, reasons)
+		}
+		for i, w := range wins {
+			if w.AccessToken.Reveal() != wins[0].AccessToken.Reveal() || w.RefreshToken.Reveal() != wins[0].RefreshToken.Reveal() {
+				tb.Fatalf("racer %d got a different pair than racer 0; every racer must get the same new pair", i)
+			}
+			if w.Token.ID != orig.Token.ID || !w.Token.CreatedAt.Equal(orig.Token.CreatedAt) || !sameInstant(w.Token.ExpiresAt, wins[0].Token.ExpiresAt) || !sameInstant(w.Token.RefreshUntil, wins[0].Token.RefreshUntil) {
+				tb.Fatalf("racer %d got token %+v; want the same session as racer 0 (%+v)", i, w.Token.Record, wins[0].Token.Record)
+			}
+		}
+	} else {
+		if len(wins) != 1 || reasons[runtime.ReasonRefreshRace] != n-1 {
+			tb.Fatalf("%d racers succeeded, failures by reason %v; want exactly 1 success and %d × %q", len(wins), reasons, n-1, runtime.ReasonRefreshRace)
+		}
+	}
+	win := wins[0]
+	if win.AccessToken.Reveal() == orig.AccessToken.Reveal() || win.RefreshToken.Reveal() == orig.RefreshToken.Reveal() {
+		tb.Fatal("refresh returned the old pair")
+	}
+	// The session stays valid: the winner's pair works, the old access token does not.
+	if _, err := svc.VerifyToken(bgCtx, win.AccessToken.Reveal(), runtime.TransportHeader); err != nil {
+		tb.Errorf("the new access token does not verify: %v", err)
+	}
+	if _, err := svc.VerifyToken(bgCtx, orig.AccessToken.Reveal(), runtime.TransportHeader); runtime.ReasonOf(err) != runtime.ReasonInvalid {
+		tb.Errorf("the old access token: err = %v; want reason %q", err, runtime.ReasonInvalid)
+	}
+	next, err := svc.RefreshToken(bgCtx, win.RefreshToken.Reveal())
+	if err != nil {
+		tb.Errorf("the new refresh token cannot be redeemed: %v", err)
+	} else if next.Token.ID != orig.Token.ID {
+		tb.Errorf("second refresh moved to session %d; want %d", next.Token.ID, orig.Token.ID)
+	}
+	return elapsed
+}
+
+func sameInstant(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Equal(*b)
+}
+
+func TestConcurrentRefreshWithSecretKeyRotatesOnceAndEveryRacerGetsTheSamePair(t *testing.T) {
+	d := checkRefreshRace(t, 50, true)
+	t.Logf("50 concurrent refreshes (secret key): %v", d)
+}
+
+func TestConcurrentRefreshWithoutSecretKeyRotatesOnceAndLosersGetRefreshRace(t *testing.T) {
+	d := checkRefreshRace(t, 50, false)
+	t.Logf("50 concurrent refreshes (no secret key): %v", d)
+}
+
+func TestConcurrentRefreshHeavy(t *testing.T) {
+	if !*heavy {
+		t.Skip("run with -authentify.heavy")
+	}
+	for _, withKey := range []bool{true, false} {
+		t.Run(fmt.Sprintf("secret_key=%v", withKey), func(t *testing.T) {
+			d := checkRefreshRace(t, 1000, withKey)
+			t.Logf("1000 concurrent refreshes (secret key %v): %v", withKey, d)
+		})
+	}
+}
+
+// BenchmarkConcurrentRefresh measures one race of 50 or 1000 concurrent
+// refreshes of a single token (checked as in the tests).
+func BenchmarkConcurrentRefresh(b *testing.B) {
+	for _, n := range []int{50, 1000} {
+		for _, withKey := range []bool{true, false} {
+			b.Run(fmt.Sprintf("racers=%d/secret_key=%v", n, withKey), func(b *testing.B) {
+				var total time.Duration
+				for b.Loop() {
+					total += checkRefreshRace(b, n, withKey)
+				}
+				b.ReportMetric(float64(total.Microseconds())/float64(b.N)/1000, "ms/race")
+			})
+		}
+	}
+}
+
+// ---------------------------------------------------------------------------
+// 2. Reuse is theft.
+
+func TestReplayedRefreshTokenAfterGraceWindowRevokesTheSession(t *testing.T) {
+	for _, keep := range []bool{true, false} {
+		t.Run(fmt.Sprintf("keep_expired_tokens=%v", keep), func(t *testing.T) {
+			c := newClock(epoch)
+			var reused atomic.Int64
+			var reusedID atomic.Int64
+			var revokes []runtime.RevokeEvent
+			var mu sync.Mutex
+			svc, pool := newService(t, auth.WithClock(c.Now),
+				settings(func(s *runtime.Settings) { s.KeepExpiredTokens = keep }),
+				auth.WithOnReuseDetected(func(_ context.Context, tok auth.Token) {
+					reused.Add(1)
+					reusedID.Store(tok.ID)
+				}),
+				auth.WithOnRevoke(func(_ context.Context, ev runtime.RevokeEvent) {
+					mu.Lock()
+					defer mu.Unlock()
+					revokes = append(revokes, ev)
+				}))
+			grace := svc.Settings().RefreshGracePeriod
+			uid := newUser(t, pool, "victim")
+			orig, err := svc.GenerateHeaderToken(bgCtx, uid, auth.Context{Device: "laptop"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cur, err := svc.RefreshToken(bgCtx, orig.RefreshToken.Reveal())
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			// Inside the grace window a replay is a benign race: refused, nothing revoked.
+			c.Advance(grace - time.Second)
+			_, err = svc.RefreshToken(bgCtx, orig.RefreshToken.Reveal())
+			if runtime.ReasonOf(err) != runtime.ReasonRefreshRace {
+				t.Fatalf("replay inside the grace window: err = %v; want reason %q", err, runtime.ReasonRefreshRace)
+			}
+			if _, err := svc.VerifyToken(bgCtx, cur.AccessToken.Reveal(), runtime.TransportHeader); err != nil {
+				t.Fatalf("a replay inside the grace window broke the session: %v", err)
+			}
+			if reused.Load() != 0 {
+				t.Fatal("reuse hook called inside the grace window")
+			}
+
+			// After it, the replay is theft.
+			c.Advance(2 * time.Second)
+			_, err = svc.RefreshToken(bgCtx, orig.RefreshToken.Reveal())
+			if runtime.ReasonOf(err) != runtime.ReasonRefreshReused {
+				t.Fatalf("replay after the grace window: err = %v; want reason %q", err, runtime.ReasonRefreshReused)
+			}
+			if runtime.HTTPStatus(err) != http.StatusUnauthorized {
+				t.Errorf("reuse maps to HTTP %d; want 401", runtime.HTTPStatus(err))
+			}
+			if n := reused.Load(); n != 1 || reusedID.Load() != orig.Token.ID {
+				t.Fatalf("OnReuseDetected called %d times for token %d; want once for %d", n, reusedID.Load(), orig.Token.ID)
+			}
+
+			// The whole session is gone: access (verify and request) and refresh.
+			if _, err := svc.VerifyToken(bgCtx, cur.AccessToken.Reveal(), runtime.TransportHeader); runtime.HTTPStatus(err) != http.StatusUnauthorized {
+				t.Errorf("current access token after reuse: err = %v; want a 401-class refusal", err)
+			}
+			if _, _, err := svc.AuthenticateRequest(bearerRequest("GET", "/", cur.AccessToken.Reveal())); runtime.HTTPStatus(err) != http.StatusUnauthorized {
+				t.Errorf("request with the current access token after reuse: err = %v; want a 401-class refusal", err)
+			}
+			if _, err := svc.RefreshToken(bgCtx, cur.RefreshToken.Reveal()); runtime.HTTPStatus(err) != http.StatusUnauthorized {
+				t.Errorf("current refresh token after reuse: err = %v; want a 401-class refusal", err)
+			}
+			if keep {
+				var reason *string
+				var revokedAt *time.Time
+				if err := pool.QueryRow(bgCtx, `SELECT revoke_reason, revoked_at FROM auth_tokens WHERE id = $1`, orig.Token.ID).Scan(&reason, &revokedAt); err != nil {
+					t.Fatal(err)
+				}
+				if reason == nil || *reason != runtime.RevokedRefreshReuse || revokedAt == nil {
+					t.Errorf("revoke_reason = %v, revoked_at = %v; want %q and a time", reason, revokedAt, runtime.RevokedRefreshReuse)
+				}
+			} else if n := sqlCount(t, pool, `SELECT count(*) FROM auth_tokens`); n != 0 {
+				t.Errorf("%d rows left; with keep_expired_tokens=false the session row must be deleted", n)
+			}
+
+			// Replaying again is refused without a second alarm.
+			if _, err := svc.RefreshToken(bgCtx, orig.RefreshToken.Reveal()); runtime.HTTPStatus(err) != http.StatusUnauthorized {
+				t.Errorf("second replay: err = %v; want a 401-class refusal", err)
+			}
+			if n := reused.Load(); n != 1 {
+				t.Errorf("OnReuseDetected called %d times in all; want 1", n)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if len(revokes) != 1 || revokes[0].Reason != runtime.RevokedRefreshReuse || revokes[0].Soft != keep || revokes[0].Count != 1 {
+				t.Errorf("OnRevoke events %+v; want one refresh_reuse event of 1 row, soft=%v", revokes, keep)
+			}
+		})
+	}
+}
+
+// ---------------------------------------------------------------------------
+// 3. Revoked stays revoked.
+
+func TestRevokeRacingAutoRefreshStaysRevoked(t *testing.T) {
+	const (
+		rounds     = 6
+		goroutines = 6
+		before     = 15 // successful requests before the revoke
+		after      = 8  // requests per goroutine started after the revoke committed
+		revokers   = 3  // concurrent RevokeToken calls
+	)
+	for _, keep := range []bool{true, false} {
+		t.Run(fmt.Sprintf("keep_expired_tokens=%v", keep), func(t *testing.T) {
+			c := newClock(epoch)
+			svc, pool := newPooledService(t, 12, auth.WithClock(tickingClock(c, time.Millisecond)), settings(func(s *runtime.Settings) {
+				s.KeepExpiredTokens = keep
+				s.AutoRefresh = true
+				s.AutoRefreshInterval = 0 // an auto-refresh (a write) is due on every request
+			}))
+			uid := newUser(t, pool, "hammer")
+			// Record every write to a row that was already revoked (none may happen).
+			pgtest.Exec(t, pool, `CREATE TABLE revoked_writes (id bigint, old_exp timestamptz, new_exp timestamptz)`)
+			pgtest.Exec(t, pool, `CREATE FUNCTION log_revoked_write() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO revoked_writes VALUES (OLD.id, OLD.expires_at, NEW.expires_at);
+  RETURN NEW;
+END $$`)
+			pgtest.Exec(t, pool, `CREATE TRIGGER log_revoked_write AFTER UPDATE ON auth_tokens
+FOR EACH ROW WHEN (OLD.revoked_at IS NOT NULL) EXECUTE FUNCTION log_revoked_write()`)
+			var served, refusedAfter, slides atomic.Int64
+			for round := range rounds {
+				iss, err := svc.GenerateHeaderToken(bgCtx, uid, auth.Context{Device: "d"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				raw := iss.AccessToken.Reveal()
+				var revoking, revoked atomic.Bool
+				var ok atomic.Int64
+				var wg sync.WaitGroup
+				errs := make(chan error, goroutines*(after+1))
+				for range goroutines {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						postRevoke := 0
+						for postRevoke < after {
+							startedAfterRevoke := revoked.Load()
+							tok, _, err := svc.AuthenticateRequest(bearerRequest("GET", "/", raw))
+							served.Add(1)
+							if startedAfterRevoke {
+								postRevoke++
+							}
+							switch {
+							case err == nil && startedAfterRevoke:
+								errs <- fmt.Errorf("round %d: a request started after the revoke committed authenticated (token %d, expires %v)", round, tok.ID, tok.ExpiresAt)
+								return
+							case err == nil:
+								ok.Add(1)
+								if tok.LastRefreshedAt.After(iss.Token.LastRefreshedAt) {
+									slides.Add(1)
+								}
+							default:
+								var ae *runtime.AuthError
+								if !errors.As(err, &ae) || runtime.HTTPStatus(err) != http.StatusUnauthorized || errors.Is(err, runtime.ErrUnavailable) {
+									errs <- fmt.Errorf("round %d: err = %v (HTTP %d); want a 401-class *runtime.AuthError", round, err, runtime.HTTPStatus(err))
+									return
+								}
+								if !revoking.Load() {
+									errs <- fmt.Errorf("round %d: refused before any revoke: %v", round, err)
+									return
+								}
+								if startedAfterRevoke {
+									refusedAfter.Add(1)
+								}
+							}
+						}
+					}()
+				}
+				for ok.Load() < before && len(errs) == 0 {
+					time.Sleep(100 * time.Microsecond)
+				}
+				// Several concurrent logouts of the same token: exactly one
+				// revokes it, the others find nothing left to revoke.
+				revoking.Store(true)
+				revokeErrs := make([]error, revokers)
+				var rwg sync.WaitGroup
+				for i := range revokers {
+					rwg.Add(1)
+					go func() {
+						defer rwg.Done()
+						revokeErrs[i] = svc.RevokeToken(bgCtx, iss.Token)
+					}()
+				}
+				rwg.Wait()
+				revoked.Store(true)
+				wins := 0
+				for _, err := range revokeErrs {
+					switch {
+					case err == nil:
+						wins++
+					case !errors.Is(err, runtime.ErrNotFound):
+						t.Fatalf("round %d: revoke: %v", round, err)
+					}
+				}
+				if wins != 1 {
+					t.Fatalf("round %d: %d of %d concurrent revokes succeeded; want exactly 1 (the others: runtime.ErrNotFound)", round, wins, revokers)
+				}
+				// Snapshot the row right after the revoke committed: nothing may
+				// change its expiry afterwards.
+				var snapExp, snapRefreshed, snapRevoked *time.Time
+				rowErr := pool.QueryRow(bgCtx, `SELECT expires_at, last_refreshed_at, revoked_at FROM auth_tokens WHERE id = $1`, iss.Token.ID).
+					Scan(&snapExp, &snapRefreshed, &snapRevoked)
+				wg.Wait()
+				close(errs)
+				for err := range errs {
+					t.Fatal(err)
+				}
+				if !keep {
+					if n := sqlCount(t, pool, `SELECT count(*) FROM auth_tokens WHERE id = $1`, iss.Token.ID); n != 0 {
+						t.Fatalf("round %d: a deleted row came back", round)
+					}
+					continue
+				}
+				if rowErr != nil {
+					t.Fatal(rowErr)
+				}
+				var exp, refreshed, revokedAt *time.Time
+				if err := pool.QueryRow(bgCtx, `SELECT expires_at, last_refreshed_at, revoked_at FROM auth_tokens WHERE id = $1`, iss.Token.ID).
+					Scan(&exp, &refreshed, &revokedAt); err != nil {
+					t.Fatal(err)
+				}
+				if revokedAt == nil || !sameInstant(revokedAt, snapRevoked) {
+					t.Fatalf("round %d: revoked_at = %v; want it kept at %v", round, revokedAt, snapRevoked)
+				}
+				if !sameInstant(exp, snapExp) || !sameInstant(refreshed, snapRefreshed) {
+					t.Fatalf("round %d: after the revoke committed, expires_at went %v → %v and last_refreshed_at %v → %v; a revoked row must never slide",
+						round, snapExp, exp, snapRefreshed, refreshed)
+				}
+			}
+			if n := sqlCount(t, pool, `SELECT count(*) FROM revoked_writes`); n != 0 {
+				t.Fatalf("%d UPDATEs wrote to an already revoked row (an auto-refresh slid a revoked token)", n)
+			}
+			if slides.Load() == 0 {
+				t.Fatal("no auto-refresh happened; the test does not exercise the race")
+			}
+			t.Logf("%d requests, %d auto-refreshes before revokes, %d refused after revokes", served.Load(), slides.Load(), refusedAfter.Load())
+		})
+	}
+}
+
+// ---------------------------------------------------------------------------
+// 4. Single login is serialized.
+
+func TestConcurrentSingleLoginLeavesExactlyOneLiveSession(t *testing.T) {
+	const logins, rounds = 20, 3
+	for _, keep := range []bool{true, false} {
+		t.Run(fmt.Sprintf("keep_expired_tokens=%v", keep), func(t *testing.T) {
+			svc, pool := newPooledService(t, 21, settings(func(s *runtime.Settings) {
+				s.EnforceSingleLogin = true
+				s.KeepExpiredTokens = keep
+			}))
+			for round := range rounds {
+				uid := addUser(t, pool, fmt.Sprint("single", round))
+				res := make([]auth.Issued, logins)
+				errs := make([]error, logins)
+				start := make(chan struct{})
+				var wg sync.WaitGroup
+				for i := range logins {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						<-start
+						gen := svc.GenerateHeaderToken
+						if i%2 == 1 {
+							gen = svc.GenerateCookieToken
+						}
+						res[i], errs[i] = gen(bgCtx, uid, auth.Context{Device: fmt.Sprint("device", i)})
+					}()
+				}
+				close(start)
+				wg.Wait()
+				for i, err := range errs {
+					if err != nil {
+						t.Fatalf("round %d: login %d: %v", round, i, err)
+					}
+				}
+				sessions, err := svc.ListSessions(bgCtx, uid)
+				if err != nil {
+					t.Fatal(err)
+				}
+				live := sqlCount(t, pool, `SELECT count(*) FROM auth_tokens WHERE user_id = $1 AND revoked_at IS NULL`, uid)
+				all := sqlCount(t, pool, `SELECT count(*) FROM auth_tokens WHERE user_id = $1`, uid)
+				if len(sessions) != 1 || live != 1 {
+					t.Fatalf("round %d: %d sessions listed, %d rows with revoked_at IS NULL; want exactly 1 live session after %d concurrent logins", round, len(sessions), live, logins)
+				}
+				if want := map[bool]int64{true: logins, false: 1}[keep]; all != want {
+					t.Errorf("round %d: %d rows in all; want %d", round, all, want)
+				}
+				// Exactly the surviving login's token works.
+				working := 0
+				for _, iss := range res {
+					if _, err := svc.VerifyToken(bgCtx, iss.AccessToken.Reveal(), runtime.AnyTransport); err == nil {
+						working++
+						if iss.Token.ID != sessions[0].ID {
+							t.Errorf("round %d: token %d works but the listed session is %d", round, iss.Token.ID, sessions[0].ID)
+						}
+					}
+				}
+				if working != 1 {
+					t.Errorf("round %d: %d access tokens work; want 1", round, working)
+				}
+			}
+		})
+	}
+}
+
+// ---------------------------------------------------------------------------
+// 5. Max lifetime is absolute.
+
+// randTTLs returns a random per-call access TTL and a refresh TTL valid with
+// it (0 = the setting, runtime.Never = none). The settings of the property
+// test are 1h and 3h.
+func randTTLs(r *rand.Rand) (access, refresh time.Duration) {
+	switch r.IntN(5) {
+	case 0:
+		access = 0
+	case 1:
+		access = runtime.Never
+	default:
+		access = time.Duration(1+r.IntN(12*60)) * time.Minute
+	}
+	eff := access
+	if access == 0 {
+		eff = time.Hour
+	}
+	switch {
+	case access == runtime.Never || r.IntN(4) == 0:
+		refresh = runtime.Never
+	case eff <= 3*time.Hour && r.IntN(3) == 0:
+		refresh = 0
+	default:
+		refresh = eff + time.Duration(r.IntN(24*60))*time.Minute
+	}
+	return access, refresh
+}
+
+func fmtTTL(d time.Duration) string {
+	switch d {
+	case 0:
+		return "default"
+	case runtime.Never:
+		return "never"
+	}
+	return d.String()
+}
+
+func TestSessionNeverOutlivesMaxTTLProperty(t *testing.T) {
+	const (
+		sequences = 250
+		steps     = 12
+		maxTTL    = 8 * time.Hour
+	)
+	seed := *propSeed
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("seed: %d (rerun with -authentify.seed=%d)", seed, seed)
+		}
+	})
+	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	c := newClock(epoch)
+	svc, pool := newService(t, auth.WithClock(c.Now), settings(func(s *runtime.Settings) {
+		s.TokenTTL = time.Hour
+		s.RefreshTokenTTL = 3 * time.Hour
+		s.AutoRefresh = true
+		s.AutoRefreshInterval = 5 * time.Minute
+		s.AutoRefreshMaxTTL = maxTTL
+	}))
+	uid := newUser(t, pool, "prop")
+	var auths, authsOK, refreshes, refreshesOK, pastLimit int
+	for seq := range sequences {
+		at, rt := randTTLs(r)
+		var opts []auth.IssueOption
+		if at != 0 {
+			opts = append(opts, auth.WithAccessTTL(at))
+		}
+		if rt != 0 {
+			opts = append(opts, auth.WithRefreshTTL(rt))
+		}
+		iss, err := svc.GenerateHeaderToken(bgCtx, uid, auth.Context{Device: "p"}, opts...)
+		if err != nil {
+			t.Fatalf("seq %d: issue with access TTL %v, refresh TTL %v: %v", seq, at, rt, err)
+		}
+		id, created := iss.Token.ID, iss.Token.CreatedAt
+		limit := created.Add(maxTTL)
+		access, refresh := iss.AccessToken.Reveal(), iss.RefreshToken.Reveal()
+		trace := []string{fmt.Sprintf("issue(access %s, refresh %s) at +0", fmtTTL(at), fmtTTL(rt))}
+		fail := func(format string, args ...any) {
+			t.Helper()
+			t.Fatalf("seq %d: %s\ntrace:\n  %s", seq, fmt.Sprintf(format, args...), strings.Join(trace, "\n  "))
+		}
+		check := func(tok auth.Token) {
+			t.Helper()
+			if tok.ID != id || !tok.CreatedAt.Equal(created) {
+				fail("session changed identity: id %d created %v; want %d created %v", tok.ID, tok.CreatedAt, id, created)
+			}
+			if tok.ExpiresAt == nil || tok.ExpiresAt.After(limit) {
+				fail("expires_at %v is after created_at + max TTL = %v", tok.ExpiresAt, limit)
+			}
+			if tok.RefreshUntil != nil && tok.RefreshUntil.After(limit) {
+				fail("refresh_until %v is after created_at + max TTL = %v", tok.RefreshUntil, limit)
+			}
+		}
+		check(iss.Token)
+		for range steps {
+			var d time.Duration
+			if r.IntN(3) == 0 {
+				d = time.Duration(r.Int64N(int64(3 * time.Hour)))
+			} else {
+				d = time.Duration(r.Int64N(int64(20 * time.Minute)))
+			}
+			c.Advance(d)
+			now := c.Now()
+			over := !now.Before(limit)
+			if over {
+				pastLimit++
+			}
+			if r.IntN(3) > 0 {
+				auths++
+				trace = append(trace, fmt.Sprintf("authenticate at +%v", now.Sub(created)))
+				tok, _, err := svc.AuthenticateRequest(bearerRequest("GET", "/", access))
+				if err == nil {
+					authsOK++
+					if over {
+						fail("authenticated at %v, past created_at + max TTL = %v", now, limit)
+					}
+					check(tok)
+				} else if runtime.HTTPStatus(err) != http.StatusUnauthorized {
+					fail("authenticate: %v", err)
+				}
+			} else {
+				refreshes++
+				at, rt := randTTLs(r)
+				var opts []auth.IssueOption
+				if at != 0 {
+					opts = append(opts, auth.WithAccessTTL(at))
+				}
+				if rt != 0 {
+					opts = append(opts, auth.WithRefreshTTL(rt))
+				}
+				trace = append(trace, fmt.Sprintf("refresh(access %s, refresh %s) at +%v", fmtTTL(at), fmtTTL(rt), now.Sub(created)))
+				if refresh == "" {
+					continue
+				}
+				next, err := svc.RefreshToken(bgCtx, refresh, opts...)
+				switch {
+				case err == nil:
+					refreshesOK++
+					if over {
+						fail("refreshed at %v, past created_at + max TTL = %v", now, limit)
+					}
+					check(next.Token)
+					access, refresh = next.AccessToken.Reveal(), next.RefreshToken.Reveal()
+				case runtime.HTTPStatus(err) == http.StatusUnauthorized:
+				default:
+					fail("refresh: %v", err)
+				}
+			}
+			// The database agrees with what the service returned.
+			var exp, until *time.Time
+			var dbCreated time.Time
+			err := pool.QueryRow(bgCtx, `SELECT created_at, expires_at, refresh_until FROM auth_tokens WHERE id = $1`, id).Scan(&dbCreated, &exp, &until)
+			if err != nil {
+				fail("read row: %v", err)
+			}
+			check(auth.Token{Record: runtime.Record{ID: id, CreatedAt: dbCreated, ExpiresAt: exp, RefreshUntil: until}})
+		}
+		// Finally, at the limit itself nothing authenticates or refreshes.
+		if now := c.Now(); now.Before(limit) {
+			c.Advance(limit.Sub(now))
+		}
+		if _, _, err := svc.AuthenticateRequest(bearerRequest("GET", "/", access)); err == nil {
+			fail("authenticated at created_at + max TTL")
+		}
+		if refresh != "" {
+			if _, err := svc.RefreshToken(bgCtx, refresh); err == nil {
+				fail("refreshed at created_at + max TTL")
+			}
+		}
+	}
+	t.Logf("seed %d: %d sequences, %d authentications (%d ok), %d refreshes (%d ok), %d steps past the limit",
+		seed, sequences, auths, authsOK, refreshes, refreshesOK, pastLimit)
+}
+
+// ---------------------------------------------------------------------------
+// 7. CSRF on cookie authentication.
+
+// newEchoApp serves mw and a handler that answers 200 with the authenticated
+// token's transport (or "anonymous").
+func newEchoApp(mw echo.MiddlewareFunc) *echo.Echo {
+	e := echo.New()
+	e.Use(mw)
+	h := func(c echo.Context) error {
+		if tok, ok := auth.TokenFrom(c); ok {
+			return c.String(http.StatusOK, string(tok.Transport))
+		}
+		return c.String(http.StatusOK, "anonymous")
+	}
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		e.Add(m, "/*", h)
+	}
+	return e
+}
+
+func serveEcho(e *echo.Echo, r *http.Request) *httptest.ResponseRecorder {
+	w := httptest.NewRecorder()
+	e.ServeHTTP(w, r)
+	return w
+}
+
+func TestCookieAuthenticatedUnsafeRequestsAreProtectedAgainstCSRF(t *testing.T) {
+	svc, pool := newService(t)
+	uid := newUser(t, pool, "csrf")
+	cookieTok, err := svc.GenerateCookieToken(bgCtx, uid, auth.Context{Device: "browser"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	headerTok, err := svc.GenerateHeaderToken(bgCtx, uid, auth.Context{Device: "app"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ck, hd := cookieTok.AccessToken.Reveal(), headerTok.AccessToken.Reveal()
+	app := newEchoApp(svc.Middleware())
+	trusted, err := svc.MiddlewareWithConfig(auth.MiddlewareConfig{TrustedOrigins: []string{"https://app.example.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	trustedApp := newEchoApp(trusted)
+	off, err := svc.MiddlewareWithConfig(auth.MiddlewareConfig{DisableCSRF: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	offApp := newEchoApp(off)
+
+	withHeaders := func(r *http.Request, kv ...string) *http.Request {
+		for i := 0; i < len(kv); i += 2 {
+			r.Header.Set(kv[i], kv[i+1])
+		}
+		return r
+	}
+	type tc struct {
+		name string
+		app  *echo.Echo
+		req  *http.Request
+		want int
+	}
+	var cases []tc
+	for _, m := range []string{http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		cases = append(cases,
+			tc{m + " cookie Sec-Fetch-Site cross-site", app, withHeaders(cookieAuthRequest(m, "/x", "token", ck), "Sec-Fetch-Site", "cross-site"), 403},
+			tc{m + " cookie Sec-Fetch-Site same-site", app, withHeaders(cookieAuthRequest(m, "/x", "token", ck), "Sec-Fetch-Site", "same-site"), 403},
+			tc{m + " cookie foreign Origin", app, withHeaders(cookieAuthRequest(m, "/x", "token", ck), "Origin", "https://evil.example"), 403},
+			tc{m + " cookie Sec-Fetch-Site same-origin", app, withHeaders(cookieAuthRequest(m, "/x", "token", ck), "Sec-Fetch-Site", "same-origin"), 200},
+			tc{m + " cookie Origin matches Host", app, withHeaders(cookieAuthRequest(m, "/x", "token", ck), "Origin", "http://example.com"), 200},
+			tc{m + " header cross-site", app, withHeaders(bearerRequest(m, "/x", hd), "Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example"), 200},
+			tc{m + " cookie cross-site, DisableCSRF", offApp, withHeaders(cookieAuthRequest(m, "/x", "token", ck), "Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example"), 200},
+		)
+	}
+	cases = append(cases,
+		tc{"GET cookie cross-site", app, withHeaders(cookieAuthRequest("GET", "/x", "token", ck), "Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example"), 200},
+		tc{"HEAD cookie cross-site", app, withHeaders(cookieAuthRequest("HEAD", "/x", "token", ck), "Sec-Fetch-Site", "cross-site"), 200},
+		tc{"POST cookie from a trusted origin", trustedApp, withHeaders(cookieAuthRequest("POST", "/x", "token", ck), "Sec-Fetch-Site", "cross-site", "Origin", "https://app.example.com"), 200},
+		tc{"POST cookie from a trusted origin, old browser", trustedApp, withHeaders(cookieAuthRequest("POST", "/x", "token", ck), "Origin", "https://app.example.com"), 200},
+		tc{"POST cookie from another origin, trusted list set", trustedApp, withHeaders(cookieAuthRequest("POST", "/x", "token", ck), "Sec-Fetch-Site", "cross-site", "Origin", "https://other.example.com"), 403},
+	)
+	for _, c := range cases {
+		w := serveEcho(c.app, c.req)
+		if w.Code != c.want {
+			t.Errorf("%s: HTTP %d %q; want %d", c.name, w.Code, w.Body.String(), c.want)
+			continue
+		}
+		want := "cookie"
+		if c.req.Header.Get("Authorization") != "" {
+			want = "header"
+		}
+		if c.want == 200 && c.req.Method != http.MethodHead && w.Body.String() != want {
+			t.Errorf("%s: handler answered %q; want %q (the token's transport)", c.name, w.Body.String(), want)
+		}
+		if c.want == 403 && w.Body.String() == "cookie" {
+			t.Errorf("%s: the handler ran", c.name)
+		}
+	}
+
+	for _, bad := range []string{"https://app.example.com/", "*.example.com", "https://*.example.com", "app.example.com", "https://App.example.com", "https://app.example.com:443", ""} {
+		if _, err := svc.MiddlewareWithConfig(auth.MiddlewareConfig{TrustedOrigins: []string{bad}}); err == nil {
+			t.Errorf("MiddlewareWithConfig accepted the invalid trusted origin %q", bad)
+		}
+	}
+}
+
+// ---------------------------------------------------------------------------
+// 8. HTTP edge cases through the middleware.
+
+func TestMiddlewareHTTPEdgeCases(t *testing.T) {
+	svc, pool := newService(t, settings(func(s *runtime.Settings) { s.CookieNames = []string{"session", "token"} }))
+	uid := newUser(t, pool, "edge")
+	hdr, err := svc.GenerateHeaderToken(bgCtx, uid, auth.Context{Device: "app"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ck, err := svc.GenerateCookieToken(bgCtx, uid, auth.Context{Device: "browser"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	revoked, err := svc.GenerateCookieToken(bgCtx, uid, auth.Context{Device: "old"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.RevokeToken(bgCtx, revoked.Token); err != nil {
+		t.Fatal(err)
+	}
+	h, c := hdr.AccessToken.Reveal(), ck.AccessToken.Reveal()
+	unknown := wellFormedUnknown(t, svc)
+	app := newEchoApp(svc.Middleware())
+
+	optMW, err := svc.MiddlewareWithConfig(auth.MiddlewareConfig{Optional: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	optional := newEchoApp(optMW)
+	skipMW, err := svc.MiddlewareWithConfig(auth.MiddlewareConfig{Skipper: func(c echo.Context) bool {
+		return strings.HasPrefix(c.Request().URL.Path, "/public")
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	skipping := newEchoApp(skipMW)
+
+	authz := func(v string) *http.Request {
+		r := httptest.NewRequest("GET", "/x", nil)
+		r.Header.Set("Authorization", v)
+		return r
+	}
+	withCookies := func(r *http.Request, kv ...string) *http.Request {
+		for i := 0; i < len(kv); i += 2 {
+			r.AddCookie(&http.Cookie{Name: kv[i], Value: kv[i+1]})
+		}
+		return r
+	}
+	cases := []struct {
+		name     string
+		app      *echo.Echo
+		req      *http.Request
+		status   int
+		body     string // the handler's answer, for 200
+		wwwAuth  string // exact WWW-Authenticate, if set
+		contains string // substring of WWW-Authenticate, if set
+	}{
+		{"no credentials", app, httptest.NewRequest("GET", "/x", nil), 401, "", `Bearer realm="api"`, ""},
+		{"unknown token", app, authz("Bearer " + unknown), 401, "", "", `error="invalid_token"`},
+		{"garbage token", app, authz("Bearer nonsense"), 401, "", "", `error="invalid_token"`},
+		{"revoked cookie", app, withCookies(httptest.NewRequest("GET", "/x", nil), "token", revoked.AccessToken.Reveal()), 401, "", "", `error="invalid_token"`},
+		{"header token in a cookie (auth restriction)", app, withCookies(httptest.NewRequest("GET", "/x", nil), "token", h), 401, "", "", `error="invalid_token"`},
+		{"two words after Bearer", app, authz("Bearer " + h + " extra"), 400, "", "", `error="invalid_request"`},
+		{"Bearer without token", app, authz("Bearer"), 400, "", "", `error="invalid_request"`},
+		{"valid header", app, authz("Bearer " + h), 200, "header", "", ""},
+		{"lower-case bearer", app, authz("bearer " + h), 200, "header", "", ""},
+		{"Token scheme, odd case", app, authz("tOKEN " + h), 200, "header", "", ""},
+		{"foreign scheme with a valid cookie", app, withCookies(authz("Basic xyz"), "token", c), 200, "cookie", "", ""},
+		{"foreign scheme alone", app, authz("Basic xyz"), 401, "", `Bearer realm="api"`, ""},
+		{"second cookie name valid", app, withCookies(httptest.NewRequest("GET", "/x", nil), "session", revoked.AccessToken.Reveal(), "token", c), 200, "cookie", "", ""},
+		{"first cookie name valid", app, withCookies(httptest.NewRequest("GET", "/x", nil), "session", c, "token", "junk"), 200, "cookie", "", ""},
+		{"optional without credentials", optional, httptest.NewRequest("GET", "/x", nil), 200, "anonymous", "", ""},
+		{"optional with a bad token", optional, authz("Bearer " + unknown), 401, "", "", `error="invalid_token"`},
+		{"optional with a valid token", optional, authz("Bearer " + h), 200, "header", "", ""},
+		{"skipped path without credentials", skipping, httptest.NewRequest("GET", "/public/x", nil), 200, "anonymous", "", ""},
+		{"skipped path with a bad token", skipping, func() *http.Request {
+			r := authz("Bearer " + unknown)
+			r.URL.Path = "/public/y"
+			return r
+		}(), 200, "anonymous", "", ""},
+		{"not skipped path with a bad token", skipping, authz("Bearer " + unknown), 401, "", "", `error="invalid_token"`},
+	}
+	for _, tc := range cases {
+		w := serveEcho(tc.app, tc.req)
+		if w.Code != tc.status {
+			t.Errorf("%s: HTTP %d %q; want %d", tc.name, w.Code, w.Body.String(), tc.status)
+			continue
+		}
+		got := w.Header().Get("WWW-Authenticate")
+		if tc.wwwAuth != "" && got != tc.wwwAuth {
+			t.Errorf("%s: WWW-Authenticate %q; want %q", tc.name, got, tc.wwwAuth)
+		}
+		if tc.contains != "" && !strings.Contains(got, tc.contains) {
+			t.Errorf("%s: WWW-Authenticate %q; want it to contain %s", tc.name, got, tc.contains)
+		}
+		if tc.status == 200 && w.Body.String() != tc.body {
+			t.Errorf("%s: handler answered %q; want %q", tc.name, w.Body.String(), tc.body)
+		}
+	}
+
+	// An oversized Authorization header is refused as malformed, quickly.
+	huge := "Bearer " + strings.Repeat("A", 10<<10)
+	begin := time.Now()
+	w := serveEcho(app, authz(huge))
+	if took := time.Since(begin); w.Code != http.StatusBadRequest || took > time.Second {
+		t.Errorf("10 kB Authorization header: HTTP %d after %v; want 400 quickly", w.Code, took)
+	}
+	if !strings.Contains(w.Header().Get("WWW-Authenticate"), `error="invalid_request"`) {
+		t.Errorf("10 kB Authorization header: WWW-Authenticate %q; want invalid_request", w.Header().Get("WWW-Authenticate"))
+	}
+	// Also through a real server (its own header limits, real parsing).
+	srv := httptest.NewServer(app)
+	defer srv.Close()
+	req, _ := http.NewRequest("GET", srv.URL+"/x", nil)
+	req.Header.Set("Authorization", huge)
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("10 kB Authorization header over HTTP: %d; want 400", resp.StatusCode)
+	}
+}
+
+// wellFormedUnknown returns a token with the right prefix, length and
+// checksum that was never issued: it reaches the database and is refused
+// there.
+func wellFormedUnknown(tb testing.TB, svc *auth.Service) string {
+	tb.Helper()
+	tokens, err := runtime.NewTokens(auth.Prefix, svc.Settings())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	raw, _, err := tokens.Mint(runtime.KindAccess)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return raw.Reveal()
+}
+
+// badChecksum returns raw with its last (checksum) character changed.
+func badChecksum(raw string) string {
+	last := raw[len(raw)-1]
+	repl := byte('A')
+	if last == 'A' {
+		repl = 'B'
+	}
+	return raw[:len(raw)-1] + string(repl)
+}
+
+// ---------------------------------------------------------------------------
+// 9. Raw tokens never leak.
+
+func TestRawTokensNeverAppearInErrorsResponsesOrLogs(t *testing.T) {
+	c := newClock(epoch)
+	var buf bytes.Buffer
+	log := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	svc, pool := newService(t, auth.WithClock(c.Now), settings(func(s *runtime.Settings) { s.KeepExpiredTokens = true }),
+		auth.WithOnReuseDetected(func(ctx context.Context, tok auth.Token) { log.Warn("reuse", "token", tok) }))
+	uid := newUser(t, pool, "leak")
+	hdr, err := svc.GenerateHeaderToken(bgCtx, uid, auth.Context{Device: "app"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ck, err := svc.GenerateCookieToken(bgCtx, uid, auth.Context{Device: "browser"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var secrets []string // every raw token and its secret part
+	addSecret := func(iss auth.Issued) {
+		for _, s := range []runtime.Secret{iss.AccessToken, iss.RefreshToken} {
+			if raw := s.Reveal(); raw != "" {
+				secrets = append(secrets, raw, raw[len(auth.Prefix)+4:], badChecksum(raw)[len(auth.Prefix)+4:])
+			}
+		}
+	}
+	addSecret(hdr)
+	addSecret(ck)
+	leaks := func(where, s string) {
+		t.Helper()
+		for _, sec := range secrets {
+			if strings.Contains(s, sec) {
+				t.Errorf("%s contains a raw token: %s", where, s)
+				return
+			}
+		}
+	}
+
+	// Errors of every refusal path.
+	var errs []error
+	collect := func(_ any, err error) {
+		if err == nil {
+			t.Fatal("expected an error")
+		}
+		errs = append(errs, err)
+	}
+	collect(svc.VerifyToken(bgCtx, hdr.AccessToken.Reveal(), runtime.TransportCookie))
+	collect(svc.VerifyToken(bgCtx, badChecksum(hdr.AccessToken.Reveal()), runtime.TransportHeader))
+	collect(svc.VerifyToken(bgCtx, hdr.RefreshToken.Reveal(), runtime.TransportHeader))
+	collect(svc.RefreshToken(bgCtx, hdr.AccessToken.Reveal()))
+	collect(svc.RefreshToken(bgCtx, badChecksum(hdr.RefreshToken.Reveal())))
+	next, err := svc.RefreshToken(bgCtx, hdr.RefreshToken.Reveal())
+	if err != nil {
+		t.Fatal(err)
+	}
+	addSecret(next)
+	collect(svc.VerifyToken(bgCtx, hdr.AccessToken.Reveal(), runtime.TransportHeader)) // rotated away: unknown
+	collect(svc.VerifyToken(bgCtx, wellFormedUnknown(t, svc), runtime.AnyTransport))
+	collect(svc.RefreshToken(bgCtx, hdr.RefreshToken.Reveal())) // race
+	c.Advance(time.Minute)
+	collect(svc.RefreshToken(bgCtx, hdr.RefreshToken.Reveal())) // reuse
+	collect(svc.VerifyToken(bgCtx, next.AccessToken.Reveal(), runtime.TransportHeader))
+	_, _, err = svc.AuthenticateRequest(bearerRequest("GET", "/", "x "+hdr.AccessToken.Reveal()))
+	collect(nil, err)
+	_, _, err = svc.AuthenticateRequest(bearerRequest("GET", "/", next.AccessToken.Reveal()))
+	collect(nil, err)
+	for _, err := range errs {
+		leaks("error string", err.Error())
+		leaks("formatted error", fmt.Sprintf("%v %+v %#v %s %q", err, err, err, err, err))
+		log.Error("refused", "err", err)
+	}
+
+	// Echo's error responses (body and headers), in debug mode too.
+	for _, debug := range []bool{false, true} {
+		app := newEchoApp(svc.Middleware())
+		app.Debug = debug
+		for _, r := range []*http.Request{
+			bearerRequest("GET", "/", next.AccessToken.Reveal()),
+			bearerRequest("GET", "/", badChecksum(ck.AccessToken.Reveal())),
+			bearerRequest("GET", "/", ck.AccessToken.Reveal()),
+			bearerRequest("GET", "/", hdr.AccessToken.Reveal()+" "+ck.AccessToken.Reveal()),
+			cookieAuthRequest("GET", "/", "token", hdr.AccessToken.Reveal()),
+			func() *http.Request {
+				r := cookieAuthRequest("POST", "/", "token", ck.AccessToken.Reveal())
+				r.Header.Set("Sec-Fetch-Site", "cross-site")
+				return r
+			}(),
+		} {
+			w := serveEcho(app, r)
+			if w.Code < 400 {
+				t.Fatalf("debug=%v: request unexpectedly succeeded (%d)", debug, w.Code)
+			}
+			leaks(fmt.Sprintf("HTTP %d response body (debug=%v)", w.Code, debug), w.Body.String())
+			leaks("response headers", fmt.Sprint(w.Header()))
+		}
+	}
+
+	// slog (JSON) and fmt of the values an app is likely to log.
+	ok, err := svc.GenerateCookieToken(bgCtx, uid, auth.Context{Device: "tablet"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addSecret(ok)
+	tok, cred, err := svc.AuthenticateRequest(cookieAuthRequest("GET", "/", "token", ok.AccessToken.Reveal()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds, err := runtime.Extract(cookieAuthRequest("GET", "/", "token", ok.AccessToken.Reveal()), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, iss := range []auth.Issued{hdr, ck, next, ok} {
+		log.Info("issued", "issued", iss, "access", iss.AccessToken, "refresh", iss.RefreshToken)
+		log.Info("issued (any)", slog.Any("issued", iss), slog.Any("ptr", &iss))
+		leaks("fmt of Issued", fmt.Sprintf("%v %+v %#v %s", iss, iss, iss, iss.AccessToken))
+	}
+	log.Info("credential", "cred", cred, "creds", creds, "token", tok)
+	log.Info("credential (group)", slog.Group("req", "cred", cred))
+	leaks("fmt of Credential", fmt.Sprintf("%v %+v %#v %s %v", cred, cred, cred, cred, creds))
+	leaks("slog JSON", buf.String())
+	for _, want := range []string{`"issued"`, `"cred"`, "redacted"} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("log output lacks %s; the log lines were not written as expected:\n%s", want, buf.String())
+		}
+	}
+}
