@@ -289,10 +289,7 @@ func (e *Engine[T, U, P]) rotate(ctx context.Context, tok T, raw string, oldHash
 			return zero, err
 		}
 	}
-	rotated, err := e.store.Rotate(ctx, rot)
-	if errors.Is(err, ErrNotFound) {
-		return zero, err
-	}
+	rotated, err := e.store.Rotate(ctx, rot) // ErrNotFound: lost the race
 	if err != nil {
 		return zero, err
 	}
@@ -364,16 +361,9 @@ func (e *Engine[T, U, P]) rejoin(ctx context.Context, raw string, id int64) (Iss
 // when nothing matched.
 func (e *Engine[T, U, P]) Revoke(ctx context.Context, target Target[U], reason string) (int64, error) {
 	rv := Revocation{At: e.Now(), Reason: reason, Soft: e.s.KeepExpiredTokens, Limit: revokeBatch}
-	var total int64
-	for {
-		n, err := e.store.Revoke(ctx, target, rv)
-		if err != nil {
-			return total, err
-		}
-		total += n
-		if (target.Scope != ScopeExpired && target.Scope != ScopePurge) || n < int64(rv.Limit) {
-			break
-		}
+	total, err := e.revokeBatches(ctx, target, rv)
+	if err != nil {
+		return total, err
 	}
 	if total > 0 {
 		e.notifyRevoke(ctx, RevokeEvent{Scope: target.Scope, TokenID: target.ID, Reason: reason, Soft: rv.Soft, Count: total})
@@ -390,11 +380,18 @@ func (e *Engine[T, U, P]) Revoke(ctx context.Context, target Target[U], reason s
 // hooks and returns the number of rows deleted.
 func (e *Engine[T, U, P]) Purge(ctx context.Context, before time.Time) (int64, error) {
 	rv := Revocation{At: before.UTC().Truncate(time.Microsecond), Limit: revokeBatch}
+	return e.revokeBatches(ctx, Target[U]{Scope: ScopePurge}, rv)
+}
+
+// revokeBatches applies rv to target, repeating the statement while the
+// cleanup scopes (ScopeExpired, ScopePurge) still fill whole batches.
+func (e *Engine[T, U, P]) revokeBatches(ctx context.Context, target Target[U], rv Revocation) (int64, error) {
+	batched := target.Scope == ScopeExpired || target.Scope == ScopePurge
 	var total int64
 	for {
-		n, err := e.store.Revoke(ctx, Target[U]{Scope: ScopePurge}, rv)
+		n, err := e.store.Revoke(ctx, target, rv)
 		total += n
-		if err != nil || n < int64(rv.Limit) {
+		if err != nil || !batched || n < int64(rv.Limit) {
 			return total, err
 		}
 	}
