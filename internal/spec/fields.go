@@ -137,7 +137,7 @@ func (l *loader) field(e entry, isContext bool) Field {
 		l.errorf(ne.keyNode, ne.path, "a field cannot be both required and nullable: remove one")
 	}
 	if f.Required && typeOK && zeroIsAValue(f.Type) {
-		l.errorf(re.keyNode, re.path, "%s fields cannot be required: their zero value (false or 0) is a value, not an absence; use `nullable: true` or a `default`", f.Type)
+		l.errorf(re.keyNode, re.path, "%s fields cannot be required: their zero value (false or 0) is a value, not an absence; drop `required` and use `nullable: true` (nil means unset) or a `default`", f.Type)
 		f.Required = false
 	}
 
@@ -150,6 +150,9 @@ func (l *loader) field(e entry, isContext bool) Field {
 		if typeOK && de.value != nil {
 			if v, ok := l.defaultValue(f, de.value, de.path); ok {
 				f.Default = v
+				if isContext && !f.Nullable && zeroIsAValue(f.Type) && !isZeroDefault(v) {
+					l.errorf(de.keyNode, de.path, "a non-nullable %s context field cannot tell an unset value from its zero, so a non-zero default would overwrite an explicit false or 0: add `nullable: true` (nil takes the default)", f.Type)
+				}
 			}
 		}
 	} else if !isContext && !f.Nullable && typeOK {
@@ -363,6 +366,19 @@ func zeroIsAValue(t FieldType) bool {
 	switch t {
 	case TypeBool, TypeInt32, TypeInt64, TypeFloat64:
 		return true
+	}
+	return false
+}
+
+// isZeroDefault reports whether a decoded default equals the Go zero value.
+func isZeroDefault(v any) bool {
+	switch x := v.(type) {
+	case bool:
+		return !x
+	case int64:
+		return x == 0
+	case float64:
+		return x == 0
 	}
 	return false
 }
