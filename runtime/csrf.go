@@ -76,3 +76,30 @@ func UnsafeMethod(method string) bool {
 	}
 	return true
 }
+
+// DropCrossOriginCookies applies cop to r before any credential is looked
+// up: when r is a cross-origin request with an unsafe method, cookie
+// credentials are dropped (a browser attached them, not the user), so only
+// header credentials remain. If that drops every credential the request had,
+// it returns an error matching ErrCrossOrigin (HTTP 403) — without a
+// database query, so a cross-site request cannot even slide a session's
+// expiry. A nil cop checks nothing.
+func DropCrossOriginCookies(r *http.Request, creds []Credential, cop *http.CrossOriginProtection) ([]Credential, error) {
+	if cop == nil {
+		return creds, nil
+	}
+	err := cop.Check(r)
+	if err == nil {
+		return creds, nil
+	}
+	kept := make([]Credential, 0, len(creds))
+	for _, c := range creds {
+		if c.Transport != TransportCookie {
+			kept = append(kept, c)
+		}
+	}
+	if len(kept) == 0 && len(creds) > 0 {
+		return nil, fmt.Errorf("%w: %w", ErrCrossOrigin, err)
+	}
+	return kept, nil
+}

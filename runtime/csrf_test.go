@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -92,6 +93,47 @@ func TestUnsafeMethod(t *testing.T) {
 	for _, m := range []string{http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodConnect, http.MethodTrace, "PROPFIND", "get", ""} {
 		if !UnsafeMethod(m) {
 			t.Errorf("UnsafeMethod(%q) = false", m)
+		}
+	}
+}
+
+func TestDropCrossOriginCookies(t *testing.T) {
+	cop, err := NewCSRF(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	header := Credential{Raw: "h", Transport: TransportHeader, Source: "Authorization"}
+	cookie := Credential{Raw: "c", Transport: TransportCookie, Source: "token"}
+	for _, tc := range []struct {
+		name    string
+		method  string
+		site    string
+		cop     *http.CrossOriginProtection
+		creds   []Credential
+		want    []Credential
+		wantErr bool
+	}{
+		{"same-origin keeps all", http.MethodPost, "same-origin", cop, []Credential{header, cookie}, []Credential{header, cookie}, false},
+		{"cross-site GET keeps all", http.MethodGet, "cross-site", cop, []Credential{cookie}, []Credential{cookie}, false},
+		{"cross-site POST keeps the header", http.MethodPost, "cross-site", cop, []Credential{header, cookie}, []Credential{header}, false},
+		{"cross-site POST with only a cookie", http.MethodPost, "cross-site", cop, []Credential{cookie}, nil, true},
+		{"cross-site POST without credentials", http.MethodPost, "cross-site", cop, nil, nil, false},
+		{"nil protection checks nothing", http.MethodPost, "cross-site", nil, []Credential{cookie}, []Credential{cookie}, false},
+	} {
+		r := httptest.NewRequest(tc.method, "https://api.example.com/x", nil)
+		r.Header.Set("Sec-Fetch-Site", tc.site)
+		got, err := DropCrossOriginCookies(r, tc.creds, tc.cop)
+		if (err != nil) != tc.wantErr || (err != nil && !errors.Is(err, ErrCrossOrigin)) {
+			t.Errorf("%s: err = %v, want ErrCrossOrigin: %v", tc.name, err, tc.wantErr)
+		}
+		if len(got) != len(tc.want) {
+			t.Errorf("%s: kept %v, want %v", tc.name, got, tc.want)
+			continue
+		}
+		for i := range got {
+			if got[i] != tc.want[i] {
+				t.Errorf("%s: kept %v, want %v", tc.name, got, tc.want)
+			}
 		}
 	}
 }

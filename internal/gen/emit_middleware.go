@@ -55,6 +55,7 @@ func (m *goModel) emitMiddleware(f *jen.File) {
 	recv().Id("MiddlewareWithConfig").Params(jen.Id("cfg").Id("MiddlewareConfig")).Params(jen.Qual(echoPath, "MiddlewareFunc"), jen.Error()).Block(
 		jen.List(jen.Id("csrf"), jen.Err()).Op(":=").Qual(runtimePath, "NewCSRF").Call(jen.Id("cfg").Dot("TrustedOrigins")),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
+		jen.If(jen.Id("cfg").Dot("DisableCSRF")).Block(jen.Id("csrf").Op("=").Nil()),
 		jen.Id("fail").Op(":=").Func().Params(jen.Id("c").Add(echoCtx()), jen.Err().Error()).Error().Block(
 			jen.If(jen.Id("cfg").Dot("ErrorHandler").Op("!=").Nil()).Block(jen.Return(jen.Id("cfg").Dot("ErrorHandler").Call(jen.Id("c"), jen.Err()))),
 			jen.Return(jen.Id("HTTPError").Call(jen.Id("c"), jen.Id("cfg").Dot("Realm"), jen.Err())),
@@ -62,15 +63,12 @@ func (m *goModel) emitMiddleware(f *jen.File) {
 		jen.Return(jen.Func().Params(jen.Id("next").Qual(echoPath, "HandlerFunc")).Qual(echoPath, "HandlerFunc").Block(
 			jen.Return(jen.Func().Params(jen.Id("c").Add(echoCtx())).Error().Block(
 				jen.If(jen.Id("cfg").Dot("Skipper").Op("!=").Nil().Op("&&").Id("cfg").Dot("Skipper").Call(jen.Id("c"))).Block(jen.Return(jen.Id("next").Call(jen.Id("c")))),
-				jen.List(jen.Id("tok"), jen.Id("cred"), jen.Id("slid"), jen.Err()).Op(":=").Id("s").Dot("authenticate").Call(jen.Id("c").Dot("Request").Call()),
+				jen.List(jen.Id("tok"), jen.Id("cred"), jen.Id("slid"), jen.Err()).Op(":=").Id("s").Dot("authenticate").Call(jen.Id("c").Dot("Request").Call(), jen.Id("csrf")),
 				jen.If(jen.Err().Op("!=").Nil()).Block(
 					jen.If(jen.Id("cfg").Dot("Optional").Op("&&").Qual(runtimePath, "ReasonOf").Call(jen.Err()).Op("==").Add(rt("ReasonMissing"))).Block(
 						jen.Return(jen.Id("next").Call(jen.Id("c")))),
 					jen.Return(jen.Id("fail").Call(jen.Id("c"), jen.Err())),
 				),
-				jen.If(jen.Id("cred").Dot("Transport").Op("==").Add(rt("TransportCookie")).Op("&&").Op("!").Id("cfg").Dot("DisableCSRF")).Block(
-					jen.If(jen.Err().Op(":=").Id("csrf").Dot("Check").Call(jen.Id("c").Dot("Request").Call()), jen.Err().Op("!=").Nil()).Block(
-						jen.Return(jen.Id("fail").Call(jen.Id("c"), jen.Qual("fmt", "Errorf").Call(jen.Lit("%w: %w"), rt("ErrCrossOrigin"), jen.Err()))))),
 				jen.If(jen.Id("slid").Op("&&").Id("cred").Dot("Transport").Op("==").Add(rt("TransportCookie"))).Block(
 					jen.Id("o").Op(":=").Id("s").Dot("cookieDefaults").Call(jen.Id("cfg").Dot("Cookies")),
 					jen.Id("c").Dot("SetCookie").Call(jen.Id("o").Dot("cookie").Call(jen.Id("cred").Dot("Source"), jen.Id("cred").Dot("Raw"), jen.Lit("/"),

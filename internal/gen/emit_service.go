@@ -202,15 +202,18 @@ func (m *goModel) emitService(f *jen.File) {
 	f.Comment("configured cookie), authenticates the first valid one, slides its expiry when an")
 	f.Comment("auto-refresh is due and runs the hooks. It returns the token and the credential used.")
 	recv().Id("AuthenticateRequest").Params(jen.Id("r").Op("*").Qual("net/http", "Request")).Params(jen.Id("Token"), rt("Credential"), jen.Error()).Block(
-		jen.List(jen.Id("tok"), jen.Id("cred"), jen.Id("_"), jen.Err()).Op(":=").Id("s").Dot("authenticate").Call(jen.Id("r")),
+		jen.List(jen.Id("tok"), jen.Id("cred"), jen.Id("_"), jen.Err()).Op(":=").Id("s").Dot("authenticate").Call(jen.Id("r"), jen.Nil()),
 		jen.Return(jen.Id("tok"), jen.Id("cred"), jen.Err()),
 	)
 	f.Line()
-	f.Comment("authenticate is AuthenticateRequest that also reports whether an auto-refresh slid")
-	f.Comment("the returned token's expiry (the middleware then re-sends its cookie).")
-	recv().Id("authenticate").Params(jen.Id("r").Op("*").Qual("net/http", "Request")).Params(jen.Id("Token"), rt("Credential"), jen.Bool(), jen.Error()).Block(
+	f.Comment("authenticate is AuthenticateRequest that drops cookie credentials of cross-origin")
+	f.Comment("unsafe requests when csrf is set, and reports whether an auto-refresh slid the")
+	f.Comment("returned token's expiry (the middleware then re-sends its cookie).")
+	recv().Id("authenticate").Params(jen.Id("r").Op("*").Qual("net/http", "Request"), jen.Id("csrf").Op("*").Qual("net/http", "CrossOriginProtection")).Params(jen.Id("Token"), rt("Credential"), jen.Bool(), jen.Error()).Block(
 		jen.Id("settings").Op(":=").Add(eng().Dot("Settings").Call()),
 		jen.List(jen.Id("creds"), jen.Err()).Op(":=").Qual(runtimePath, "Extract").Call(jen.Id("r"), jen.Op("&").Id("settings")),
+		jen.If(jen.Err().Op("==").Nil()).Block(
+			jen.List(jen.Id("creds"), jen.Err()).Op("=").Qual(runtimePath, "DropCrossOriginCookies").Call(jen.Id("r"), jen.Id("creds"), jen.Id("csrf"))),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Id("Token").Values(), rt("Credential").Values(), jen.False(), jen.Err())),
 		jen.Id("slid").Op(":=").Int64().Call(jen.Lit(-1)),
 		jen.Id("h").Op(":=").Add(rt("AuthHooks")).Types(jen.Id("Token")).Values(jen.Dict{

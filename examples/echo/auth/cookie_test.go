@@ -63,3 +63,55 @@ func TestMiddlewareResendsSlidCookie(t *testing.T) {
 		t.Errorf("re-sent cookie expires %v, want %v (the slid expiry)", ck.Expires, want)
 	}
 }
+
+// TestCrossSiteCookieRequestNeverReachesTheStore: a cross-site unsafe request
+// carrying only a cookie is refused (403) before any lookup, so it cannot
+// even slide the session's expiry; with a header token as well, the header
+// authenticates it.
+func TestCrossSiteCookieRequestNeverReachesTheStore(t *testing.T) {
+	t.Parallel()
+	clk := newClock(time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC))
+	svc, pool := newService(t, auth.WithClock(clk.Now), settings(func(s *runtime.Settings) {
+		s.AutoRefresh = true
+		s.AutoRefreshInterval = 0
+		s.EnableAuthRestriction = false
+	}))
+	user := newUser(t, pool, "cross-site")
+	iss, err := svc.GenerateCookieToken(t.Context(), user, auth.Context{Device: "browser"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := echo.New()
+	e.POST("/act", func(c echo.Context) error { return c.NoContent(http.StatusNoContent) }, svc.Middleware())
+	lastRefreshed := func() time.Time {
+		var at time.Time
+		if err := pool.QueryRow(t.Context(), `SELECT last_refreshed_at FROM auth_tokens WHERE id = $1`, iss.Token.ID).Scan(&at); err != nil {
+			t.Fatal(err)
+		}
+		return at
+	}
+	before := lastRefreshed()
+	clk.Advance(time.Minute)
+
+	req := httptest.NewRequest(http.MethodPost, "/act", nil)
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	req.AddCookie(&http.Cookie{Name: "token", Value: iss.AccessToken.Reveal()})
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, req)
+	if rec.Code != http.StatusForbidden {
+		t.Fatalf("cross-site cookie POST = %d, want 403", rec.Code)
+	}
+	if got := lastRefreshed(); !got.Equal(before) {
+		t.Fatalf("a refused cross-site request slid the session: last_refreshed_at %v → %v", before, got)
+	}
+
+	req = httptest.NewRequest(http.MethodPost, "/act", nil)
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	req.Header.Set("Authorization", "Bearer "+iss.AccessToken.Reveal())
+	req.AddCookie(&http.Cookie{Name: "token", Value: iss.AccessToken.Reveal()})
+	rec = httptest.NewRecorder()
+	e.ServeHTTP(rec, req)
+	if rec.Code != http.StatusNoContent {
+		t.Fatalf("cross-site POST with a header token = %d, want 204", rec.Code)
+	}
+}

@@ -4,7 +4,6 @@
 package auth
 
 import (
-	"fmt"
 	"net/http"
 	"time"
 
@@ -58,6 +57,9 @@ func (s *Service) MiddlewareWithConfig(cfg MiddlewareConfig) (echo.MiddlewareFun
 	if err != nil {
 		return nil, err
 	}
+	if cfg.DisableCSRF {
+		csrf = nil
+	}
 	fail := func(c echo.Context, err error) error {
 		if cfg.ErrorHandler != nil {
 			return cfg.ErrorHandler(c, err)
@@ -69,17 +71,12 @@ func (s *Service) MiddlewareWithConfig(cfg MiddlewareConfig) (echo.MiddlewareFun
 			if cfg.Skipper != nil && cfg.Skipper(c) {
 				return next(c)
 			}
-			tok, cred, slid, err := s.authenticate(c.Request())
+			tok, cred, slid, err := s.authenticate(c.Request(), csrf)
 			if err != nil {
 				if cfg.Optional && runtime.ReasonOf(err) == runtime.ReasonMissing {
 					return next(c)
 				}
 				return fail(c, err)
-			}
-			if cred.Transport == runtime.TransportCookie && !cfg.DisableCSRF {
-				if err := csrf.Check(c.Request()); err != nil {
-					return fail(c, fmt.Errorf("%w: %w", runtime.ErrCrossOrigin, err))
-				}
 			}
 			if slid && cred.Transport == runtime.TransportCookie {
 				o := s.cookieDefaults(cfg.Cookies)

@@ -232,15 +232,19 @@ func (s *Service) VerifyToken(ctx context.Context, raw string, t runtime.Transpo
 // configured cookie), authenticates the first valid one, slides its expiry when an
 // auto-refresh is due and runs the hooks. It returns the token and the credential used.
 func (s *Service) AuthenticateRequest(r *http.Request) (Token, runtime.Credential, error) {
-	tok, cred, _, err := s.authenticate(r)
+	tok, cred, _, err := s.authenticate(r, nil)
 	return tok, cred, err
 }
 
-// authenticate is AuthenticateRequest that also reports whether an auto-refresh slid
-// the returned token's expiry (the middleware then re-sends its cookie).
-func (s *Service) authenticate(r *http.Request) (Token, runtime.Credential, bool, error) {
+// authenticate is AuthenticateRequest that drops cookie credentials of cross-origin
+// unsafe requests when csrf is set, and reports whether an auto-refresh slid the
+// returned token's expiry (the middleware then re-sends its cookie).
+func (s *Service) authenticate(r *http.Request, csrf *http.CrossOriginProtection) (Token, runtime.Credential, bool, error) {
 	settings := s.eng.Settings()
 	creds, err := runtime.Extract(r, &settings)
+	if err == nil {
+		creds, err = runtime.DropCrossOriginCookies(r, creds, csrf)
+	}
 	if err != nil {
 		return Token{}, runtime.Credential{}, false, err
 	}
