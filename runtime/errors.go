@@ -32,6 +32,7 @@ type AuthError struct {
 	Err error
 }
 
+// Error describes the refusal; it never contains token material.
 func (e *AuthError) Error() string {
 	msg := "authentify: credential refused: " + string(e.Reason)
 	if e.Err != nil {
@@ -40,6 +41,7 @@ func (e *AuthError) Error() string {
 	return msg
 }
 
+// Unwrap returns the cause, if any.
 func (e *AuthError) Unwrap() error { return e.Err }
 
 // Is reports whether target is an *AuthError with the same reason, so that

@@ -93,10 +93,12 @@ func (m *goModel) emitStore(f *jen.File) {
 	f.Line()
 
 	for _, q := range []string{"ByAccessHash", "ByRefreshHash", "ByPrevRefreshHash"} {
+		f.Commentf("%s returns the row with that hash, whatever its state.", q)
 		recv().Id(q).Params(ctx, jen.Id("hash").Index().Byte()).Params(jen.Id("Token"), jen.Error()).Block(
 			one(jen.Id("s").Dot("q").Dot("Token"+q).Call(jen.Id("ctx"), jen.Id("hash")))...)
 		f.Line()
 	}
+	f.Comment("Slide applies an auto-refresh if the row is still live and unchanged.")
 	recv().Id("Slide").Params(ctx, jen.Id("a").Add(rt("Slide"))).Params(jen.Id("Token"), jen.Error()).Block(
 		one(jen.Id("s").Dot("q").Dot("SlideToken").Call(jen.Id("ctx"), db("SlideTokenParams").Values(jen.Dict{
 			jen.Id("ID"): jen.Id("a").Dot("ID"), jen.Id("AccessHash"): jen.Id("a").Dot("AccessHash"),
@@ -104,6 +106,7 @@ func (m *goModel) emitStore(f *jen.File) {
 			jen.Id("ExpiresAt"): jen.Id("a").Dot("ExpiresAt"), jen.Id("RefreshUntil"): jen.Id("a").Dot("RefreshUntil"),
 		})))...)
 	f.Line()
+	f.Comment("Rotate swaps the token hashes if the presented refresh hash is still current.")
 	recv().Id("Rotate").Params(ctx, jen.Id("a").Add(rt("Rotation"))).Params(jen.Id("Token"), jen.Error()).Block(
 		one(jen.Id("s").Dot("q").Dot("RotateToken").Call(jen.Id("ctx"), db("RotateTokenParams").Values(jen.Dict{
 			jen.Id("ID"): jen.Id("a").Dot("ID"), jen.Id("OldRefreshHash"): jen.Id("a").Dot("OldRefreshHash"),
@@ -149,6 +152,7 @@ func (m *goModel) emitStore(f *jen.File) {
 	)
 	f.Line()
 
+	f.Comment("Sessions lists the user's live sessions at now, newest first.")
 	recv().Id("Sessions").Params(ctx, jen.Id("userID").Id("UserID"), jen.Id("now").Qual("time", "Time")).Params(jen.Index().Id("Token"), jen.Error()).Block(
 		jen.List(jen.Id("rows"), jen.Err()).Op(":=").Id("s").Dot("q").Dot("UserSessions").Call(jen.Id("ctx"), db("UserSessionsParams").Values(jen.Dict{
 			jen.Id("UserID"): jen.Id("userID"), jen.Id("Now"): jen.Id("now"),

@@ -98,21 +98,25 @@ func lockKey(id UserID) string {
 	return fmt.Sprint("auth_tokens:", id)
 }
 
+// ByAccessHash returns the row with that hash, whatever its state.
 func (s *store) ByAccessHash(ctx context.Context, hash []byte) (Token, error) {
 	row, err := s.q.TokenByAccessHash(ctx, hash)
 	return s.token(row, err)
 }
 
+// ByRefreshHash returns the row with that hash, whatever its state.
 func (s *store) ByRefreshHash(ctx context.Context, hash []byte) (Token, error) {
 	row, err := s.q.TokenByRefreshHash(ctx, hash)
 	return s.token(row, err)
 }
 
+// ByPrevRefreshHash returns the row with that hash, whatever its state.
 func (s *store) ByPrevRefreshHash(ctx context.Context, hash []byte) (Token, error) {
 	row, err := s.q.TokenByPrevRefreshHash(ctx, hash)
 	return s.token(row, err)
 }
 
+// Slide applies an auto-refresh if the row is still live and unchanged.
 func (s *store) Slide(ctx context.Context, a runtime.Slide) (Token, error) {
 	row, err := s.q.SlideToken(ctx, db.SlideTokenParams{
 		AccessHash:      a.AccessHash,
@@ -125,6 +129,7 @@ func (s *store) Slide(ctx context.Context, a runtime.Slide) (Token, error) {
 	return s.token(row, err)
 }
 
+// Rotate swaps the token hashes if the presented refresh hash is still current.
 func (s *store) Rotate(ctx context.Context, a runtime.Rotation) (Token, error) {
 	row, err := s.q.RotateToken(ctx, db.RotateTokenParams{
 		AccessHash:     a.AccessHash,
@@ -228,6 +233,7 @@ func (s *store) Revoke(ctx context.Context, t runtime.Target[UserID], r runtime.
 	return n, storeErr(err)
 }
 
+// Sessions lists the user's live sessions at now, newest first.
 func (s *store) Sessions(ctx context.Context, userID UserID, now time.Time) ([]Token, error) {
 	rows, err := s.q.UserSessions(ctx, db.UserSessionsParams{
 		Now:    now,
