@@ -167,7 +167,9 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config, opts ...Option) (*
 	if err := migrate(ctx, pool, svc.Settings()); err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}
-	a.e = a.router()
+	if a.e, err = a.router(); err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
 	return a, nil
 }
 
@@ -184,7 +186,7 @@ func (a *App) Service() *auth.Service { return a.svc }
 func (a *App) Users() *Users { return a.users }
 
 // router builds the Echo instance with every route of the contract.
-func (a *App) router() *echo.Echo {
+func (a *App) router() (*echo.Echo, error) {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = a.handleError
@@ -200,7 +202,12 @@ func (a *App) router() *echo.Echo {
 	}))
 	e.Use(middleware.BodyLimit(MaxBodySize))
 
-	authn := a.svc.Middleware()
+	// The middleware re-sends the access cookie after an auto-refresh; it
+	// must shape it like the cookies set at login.
+	authn, err := a.svc.MiddlewareWithConfig(auth.MiddlewareConfig{Cookies: a.cookies})
+	if err != nil {
+		return nil, err
+	}
 	beta := auth.Require(func(t auth.Token) bool { return t.Context.BetaFeatures })
 	// Separate buckets, so that refreshing does not use up the logins of a
 	// client, and registering (bcrypt) is limited too.
@@ -217,7 +224,7 @@ func (a *App) router() *echo.Echo {
 	e.GET("/me", a.me, authn)
 	e.GET("/premium", a.premium, authn, beta)
 	e.GET("/healthz", a.healthz)
-	return e
+	return e, nil
 }
 
 // rateLimiter limits each client IP (c.RealIP) to cfg.RateLimit requests per

@@ -812,7 +812,7 @@ func TestEnvOverrides(t *testing.T) {
 	t.Run("AUTHENTIFY_AUTO_REFRESH=true", func(t *testing.T) {
 		t.Parallel()
 		clk := newClock()
-		cfg := cfgFrom(t, map[string]string{"AUTHENTIFY_AUTO_REFRESH": "true", "AUTHENTIFY_AUTO_REFRESH_INTERVAL": "0s", "AUTHENTIFY_TOKEN_TTL": "1h"})
+		cfg := cfgFrom(t, map[string]string{"AUTHENTIFY_AUTO_REFRESH": "true", "AUTHENTIFY_AUTO_REFRESH_INTERVAL": "0s", "AUTHENTIFY_TOKEN_TTL": "1h", "COOKIE_INSECURE": "true"})
 		e := newEnv(t, func(c *app.Config) { *c = cfg }, app.WithAuthOptions(auth.WithClock(clk.Now)))
 		e.register("alice", false)
 		tk := e.login("alice", "d")
@@ -822,6 +822,25 @@ func TestEnvOverrides(t *testing.T) {
 		}](t, e.do("GET", "/me", nil, bearer(tk.AccessToken)))
 		if want := clk.Now().Add(time.Hour); !me.ExpiresAt.Equal(want) {
 			t.Errorf("expires_at after auto-refresh = %v, want %v", me.ExpiresAt, want)
+		}
+
+		// A cookie session gets its access cookie back with the slid
+		// expiry, shaped like the login cookie (here: COOKIE_INSECURE).
+		access, _ := e.cookieLogin("alice", "browser")
+		clk.Advance(30 * time.Minute)
+		rec := e.do("GET", "/me", nil, withCookies(access))
+		wantStatus(t, rec, 200)
+		var slid *http.Cookie
+		for _, c := range rec.Result().Cookies() {
+			if c.Name == app.AccessCookie {
+				slid = c
+			}
+		}
+		if slid == nil {
+			t.Fatal("no access cookie re-sent after an auto-refresh of a cookie session")
+		}
+		if want := clk.Now().Add(time.Hour); slid.Value != access.Value || slid.Secure != access.Secure || access.Secure || !slid.HttpOnly || slid.Expires.Unix() != want.Unix() {
+			t.Errorf("re-sent cookie = %+v, want the same token, not Secure like the login cookie, HttpOnly, expiring %v", slid, want)
 		}
 	})
 }
