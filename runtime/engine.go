@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 )
 
@@ -73,15 +74,21 @@ func NewEngine[T Recorded, U any, P any](store Store[T, U, P], cfg Config[T]) (*
 	if now == nil {
 		now = time.Now
 	}
-	return &Engine[T, U, P]{store: store, tokens: tokens, s: cfg.Settings, now: now, hooks: cfg.Hooks}, nil
+	return &Engine[T, U, P]{store: store, tokens: tokens, s: cfg.Settings.Clone(), now: now, hooks: cfg.Hooks}, nil
 }
 
-// Settings returns the engine's settings.
-func (e *Engine[T, U, P]) Settings() Settings { return e.s }
+// Settings returns a copy of the engine's settings.
+func (e *Engine[T, U, P]) Settings() Settings { return e.s.Clone() }
 
 // Now returns the engine's clock reading, in UTC at PostgreSQL's
 // microsecond precision.
 func (e *Engine[T, U, P]) Now() time.Time { return e.now().UTC().Truncate(time.Microsecond) }
+
+// Extract returns the credentials of r under the engine's settings (header
+// prefixes, cookie names); see the package-level Extract.
+func (e *Engine[T, U, P]) Extract(r *http.Request) ([]Credential, error) {
+	return Extract(r, &e.s)
+}
 
 // Tokens returns the token minter/parser of the engine.
 func (e *Engine[T, U, P]) Tokens() *Tokens { return e.tokens }

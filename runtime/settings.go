@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"slices"
 	"time"
 )
 
@@ -91,4 +92,13 @@ func SettingKeys() []string {
 		"hash_algorithm", "header_prefixes", "cookie_names", "keep_expired_tokens",
 		"refresh_grace_period",
 	}
+}
+
+// Clone returns a deep copy of s, so that a caller changing a slice of one
+// cannot change the other.
+func (s Settings) Clone() Settings {
+	s.HeaderPrefixes = slices.Clone(s.HeaderPrefixes)
+	s.CookieNames = slices.Clone(s.CookieNames)
+	s.SecretKey = slices.Clone(s.SecretKey)
+	return s
 }

@@ -131,7 +131,7 @@ func (m *goModel) emitService(f *jen.File) {
 			jen.Return(jen.Func().Params(jen.Id("o").Op("*").Id("issueOptions")).Block(body)))
 		f.Line()
 	}
-	issueOpt("WithAccessTTL overrides token_ttl for one token (runtime.Never: no expiry).", "WithAccessTTL",
+	issueOpt("WithAccessTTL overrides token_ttl for one token (runtime.Never: no expiry of its own;\n// auto_refresh_max_ttl still ends the session).", "WithAccessTTL",
 		jen.Id("d").Qual("time", "Duration"), jen.Id("o").Dot("ttl").Dot("AccessTTL").Op("=").Id("d"))
 	issueOpt("WithRefreshTTL overrides refresh_token_ttl for one token (runtime.Never: no refresh token).", "WithRefreshTTL",
 		jen.Id("d").Qual("time", "Duration"), jen.Id("o").Dot("ttl").Dot("RefreshTTL").Op("=").Id("d"))
@@ -210,8 +210,7 @@ func (m *goModel) emitService(f *jen.File) {
 	f.Comment("unsafe requests when csrf is set, and reports whether an auto-refresh slid the")
 	f.Comment("returned token's expiry (the middleware then re-sends its cookie).")
 	recv().Id("authenticate").Params(jen.Id("r").Op("*").Qual("net/http", "Request"), jen.Id("csrf").Op("*").Qual("net/http", "CrossOriginProtection")).Params(jen.Id("Token"), rt("Credential"), jen.Bool(), jen.Error()).Block(
-		jen.Id("settings").Op(":=").Add(eng().Dot("Settings").Call()),
-		jen.List(jen.Id("creds"), jen.Err()).Op(":=").Qual(runtimePath, "Extract").Call(jen.Id("r"), jen.Op("&").Id("settings")),
+		jen.List(jen.Id("creds"), jen.Err()).Op(":=").Add(eng().Dot("Extract").Call(jen.Id("r"))),
 		jen.If(jen.Err().Op("==").Nil()).Block(
 			jen.List(jen.Id("creds"), jen.Err()).Op("=").Qual(runtimePath, "DropCrossOriginCookies").Call(jen.Id("r"), jen.Id("creds"), jen.Id("csrf"))),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Id("Token").Values(), rt("Credential").Values(), jen.False(), jen.Err())),

@@ -115,3 +115,18 @@ func TestCrossSiteCookieRequestNeverReachesTheStore(t *testing.T) {
 		t.Fatalf("cross-site POST with a header token = %d, want 204", rec.Code)
 	}
 }
+
+// TestSettingsAreCopied: neither the caller's settings nor the ones Settings
+// returns share slices with the service, so changing them later (say, from
+// another goroutine) changes nothing in force.
+func TestSettingsAreCopied(t *testing.T) {
+	t.Parallel()
+	s := auth.DefaultSettings()
+	svc, _ := newService(t, auth.WithSettings(s))
+	s.CookieNames[0] = "changed-by-caller"
+	got := svc.Settings()
+	got.HeaderPrefixes[0] = "changed-by-reader"
+	if now := svc.Settings(); now.CookieNames[0] != "token" || now.HeaderPrefixes[0] != "Bearer" {
+		t.Fatalf("settings in force changed through an alias: %v %v", now.CookieNames, now.HeaderPrefixes)
+	}
+}

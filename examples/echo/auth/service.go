@@ -122,7 +122,8 @@ type issueOptions struct {
 	columns Columns
 }
 
-// WithAccessTTL overrides token_ttl for one token (runtime.Never: no expiry).
+// WithAccessTTL overrides token_ttl for one token (runtime.Never: no expiry of its own;
+// auto_refresh_max_ttl still ends the session).
 func WithAccessTTL(d time.Duration) IssueOption {
 	return func(o *issueOptions) {
 		o.ttl.AccessTTL = d
@@ -240,8 +241,7 @@ func (s *Service) AuthenticateRequest(r *http.Request) (Token, runtime.Credentia
 // unsafe requests when csrf is set, and reports whether an auto-refresh slid the
 // returned token's expiry (the middleware then re-sends its cookie).
 func (s *Service) authenticate(r *http.Request, csrf *http.CrossOriginProtection) (Token, runtime.Credential, bool, error) {
-	settings := s.eng.Settings()
-	creds, err := runtime.Extract(r, &settings)
+	creds, err := s.eng.Extract(r)
 	if err == nil {
 		creds, err = runtime.DropCrossOriginCookies(r, creds, csrf)
 	}
