@@ -22,14 +22,17 @@ type benchServer struct {
 	client *http.Client
 }
 
-// newBenchServer starts the app (plus the trivial unauthenticated route
-// /bench/noop, which exists only here) on a loopback httptest.Server.
+// newBenchServer starts the app (plus the trivial routes /bench/noop and
+// /bench/authed, the same behind the authentication middleware, which exist
+// only here) on a loopback httptest.Server.
 func newBenchServer(b *testing.B, mod func(*app.Config), opts ...app.Option) *benchServer {
 	b.Helper()
 	e := newEnv(b, mod, opts...)
-	e.app.Echo().GET("/bench/noop", func(c echo.Context) error {
+	noop := func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
-	})
+	}
+	e.app.Echo().GET("/bench/noop", noop)
+	e.app.Echo().GET("/bench/authed", noop, e.app.Service().Middleware())
 	srv := httptest.NewServer(e.app.Handler())
 	b.Cleanup(srv.Close)
 	n := 4 * goruntime.GOMAXPROCS(0)
@@ -112,6 +115,14 @@ func BenchmarkBaseline(b *testing.B) {
 func BenchmarkHealthz(b *testing.B) {
 	s := newBenchServer(b, nil)
 	s.runGet(b, "/healthz", func() string { return "" })
+}
+
+// BenchmarkAuthOnly is BenchmarkBaseline behind the middleware: the cost of
+// authentication alone (parse, hash, one indexed SELECT).
+func BenchmarkAuthOnly(b *testing.B) {
+	s := newBenchServer(b, nil, app.WithBcryptCost(bcrypt.MinCost))
+	tk := <-s.sessions(b, 1)
+	s.runGet(b, "/bench/authed", func() string { return tk.AccessToken })
 }
 
 // BenchmarkMe is an authenticated read: token lookup (one indexed SELECT)
