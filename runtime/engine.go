@@ -303,10 +303,17 @@ func (e *Engine[T, U, P]) rotate(ctx context.Context, tok T, raw string, oldHash
 	return Issued[T]{AccessToken: access, RefreshToken: refresh, Token: rotated}, nil
 }
 
-// replay handles a refresh token that is no longer current.
+// replay handles a refresh token that is no longer current: the previous
+// token of a session inside the grace window is a race; it or any older
+// retired token (the last 32 generations) after that is theft.
 func (e *Engine[T, U, P]) replay(ctx context.Context, raw string, oldHash []byte) (Issued[T], error) {
 	var zero Issued[T]
 	tok, err := e.store.ByPrevRefreshHash(ctx, oldHash)
+	latest := err == nil
+	if errors.Is(err, ErrNotFound) {
+		// Older than the previous token: never a benign race.
+		tok, err = e.store.ByRetiredRefreshHash(ctx, oldHash)
+	}
 	if errors.Is(err, ErrNotFound) {
 		return zero, refused(ReasonInvalid)
 	}
@@ -318,7 +325,7 @@ func (e *Engine[T, U, P]) replay(ctx context.Context, raw string, oldHash []byte
 		return zero, refused(ReasonRevoked)
 	}
 	now := e.Now()
-	if inGrace(e.s, rec.RotatedAt, now) {
+	if latest && inGrace(e.s, rec.RotatedAt, now) {
 		return e.rejoin(ctx, raw, rec.ID)
 	}
 	n, err := e.store.Revoke(ctx, Target[U]{Scope: ScopeToken, ID: rec.ID},

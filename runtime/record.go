@@ -67,7 +67,8 @@ type Slide struct {
 
 // Rotation is a conditional refresh UPDATE. The store must apply it only if
 // the row ID still has refresh_hash == OldRefreshHash, is not revoked and
-// refresh_until > Now; it sets prev_refresh_hash = OldRefreshHash,
+// refresh_until > Now; it moves the previous prev_refresh_hash into the
+// retired history, sets prev_refresh_hash = OldRefreshHash,
 // rotated_at = last_refreshed_at = Now and the new hashes and expiries;
 // otherwise ErrNotFound.
 type Rotation struct {
@@ -123,7 +124,11 @@ type Store[T Recorded, U any, P any] interface {
 	Insert(ctx context.Context, in Insert[U, P]) (T, int64, error)
 	ByAccessHash(ctx context.Context, hash []byte) (T, error)
 	ByRefreshHash(ctx context.Context, hash []byte) (T, error)
+	// ByPrevRefreshHash finds the row whose previous refresh token has hash.
 	ByPrevRefreshHash(ctx context.Context, hash []byte) (T, error)
+	// ByRetiredRefreshHash finds the row that retired a refresh token with
+	// hash more than one rotation ago (a bounded history).
+	ByRetiredRefreshHash(ctx context.Context, hash []byte) (T, error)
 	Slide(ctx context.Context, s Slide) (T, error)
 	Rotate(ctx context.Context, r Rotation) (T, error)
 	Revoke(ctx context.Context, t Target[U], r Revocation) (int64, error)

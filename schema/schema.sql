@@ -12,6 +12,7 @@ CREATE TABLE IF NOT EXISTS "auth_tokens" (
     "access_hash"       bytea NOT NULL UNIQUE,
     "refresh_hash"      bytea UNIQUE,
     "prev_refresh_hash" bytea,
+    "retired_refresh_hashes" bytea[] NOT NULL DEFAULT '{}',
     "rotated_at"        timestamptz,
     "context"           jsonb NOT NULL DEFAULT '{}'::jsonb,
     "created_at"        timestamptz NOT NULL,
@@ -27,3 +28,4 @@ CREATE TABLE IF NOT EXISTS "auth_tokens" (
 CREATE INDEX IF NOT EXISTS "auth_tokens_user_id_idx" ON "auth_tokens" ("user_id");
 CREATE INDEX IF NOT EXISTS "auth_tokens_expires_at_idx" ON "auth_tokens" ("expires_at");
 CREATE INDEX IF NOT EXISTS "auth_tokens_prev_refresh_hash_idx" ON "auth_tokens" ("prev_refresh_hash") WHERE "prev_refresh_hash" IS NOT NULL;
+CREATE INDEX IF NOT EXISTS "auth_tokens_retired_refresh_hashes_idx" ON "auth_tokens" USING gin ("retired_refresh_hashes");

@@ -92,7 +92,7 @@ func (m *goModel) emitStore(f *jen.File) {
 	)
 	f.Line()
 
-	for _, q := range []string{"ByAccessHash", "ByRefreshHash", "ByPrevRefreshHash"} {
+	for _, q := range []string{"ByAccessHash", "ByRefreshHash", "ByPrevRefreshHash", "ByRetiredRefreshHash"} {
 		f.Commentf("%s returns the row with that hash, whatever its state.", q)
 		recv().Id(q).Params(ctx, jen.Id("hash").Index().Byte()).Params(jen.Id("Token"), jen.Error()).Block(
 			one(jen.Id("s").Dot("q").Dot("Token"+q).Call(jen.Id("ctx"), jen.Id("hash")))...)

@@ -132,7 +132,7 @@ func packageProblem(s string) string {
 // A custom column may not reuse one of these names.
 func BuiltinColumns() []string {
 	return []string{
-		"id", "user_id", "auth_type", "access_hash", "refresh_hash", "prev_refresh_hash",
+		"id", "user_id", "auth_type", "access_hash", "refresh_hash", "prev_refresh_hash", "retired_refresh_hashes",
 		"rotated_at", "context", "created_at", "last_refreshed_at", "expires_at",
 		"refresh_until", "revoked_at", "revoke_reason",
 	}

@@ -116,6 +116,12 @@ func (s *store) ByPrevRefreshHash(ctx context.Context, hash []byte) (Token, erro
 	return s.token(row, err)
 }
 
+// ByRetiredRefreshHash returns the row with that hash, whatever its state.
+func (s *store) ByRetiredRefreshHash(ctx context.Context, hash []byte) (Token, error) {
+	row, err := s.q.TokenByRetiredRefreshHash(ctx, hash)
+	return s.token(row, err)
+}
+
 // Slide applies an auto-refresh if the row is still live and unchanged.
 func (s *store) Slide(ctx context.Context, a runtime.Slide) (Token, error) {
 	row, err := s.q.SlideToken(ctx, db.SlideTokenParams{

@@ -8,20 +8,21 @@ import (
 )
 
 type TokenRow struct {
-	ID                int64
-	UserID            int64
-	AuthType          string
-	AccessHash        []byte
-	RefreshHash       []byte
-	PrevRefreshHash   []byte
-	RotatedAt         *time.Time
-	Context           []byte
-	CreatedAt         time.Time
-	LastRefreshedAt   time.Time
-	ExpiresAt         *time.Time
-	RefreshUntil      *time.Time
-	RevokedAt         *time.Time
-	RevokeReason      *string
-	LastUsedIP        *netip.Addr
-	TwoFactorVerified bool
+	ID                   int64
+	UserID               int64
+	AuthType             string
+	AccessHash           []byte
+	RefreshHash          []byte
+	PrevRefreshHash      []byte
+	RetiredRefreshHashes [][]byte
+	RotatedAt            *time.Time
+	Context              []byte
+	CreatedAt            time.Time
+	LastRefreshedAt      time.Time
+	ExpiresAt            *time.Time
+	RefreshUntil         *time.Time
+	RevokedAt            *time.Time
+	RevokeReason         *string
+	LastUsedIP           *netip.Addr
+	TwoFactorVerified    bool
 }

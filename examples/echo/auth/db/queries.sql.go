@@ -121,7 +121,7 @@ INSERT INTO "auth_tokens" (
     $9,
     $10
 )
-RETURNING id, user_id, auth_type, access_hash, refresh_hash, prev_refresh_hash, rotated_at, context, created_at, last_refreshed_at, expires_at, refresh_until, revoked_at, revoke_reason, last_used_ip, two_factor_verified
+RETURNING id, user_id, auth_type, access_hash, refresh_hash, prev_refresh_hash, retired_refresh_hashes, rotated_at, context, created_at, last_refreshed_at, expires_at, refresh_until, revoked_at, revoke_reason, last_used_ip, two_factor_verified
 `
 
 type InsertTokenParams struct {
@@ -163,6 +163,7 @@ func (q *Queries) InsertToken(ctx context.Context, arg InsertTokenParams) (Token
 		&i.AccessHash,
 		&i.RefreshHash,
 		&i.PrevRefreshHash,
+		&i.RetiredRefreshHashes,
 		&i.RotatedAt,
 		&i.Context,
 		&i.CreatedAt,
@@ -349,11 +350,14 @@ func (q *Queries) RevokeUserTokens(ctx context.Context, arg RevokeUserTokensPara
 const rotateToken = `-- name: RotateToken :one
 UPDATE "auth_tokens"
 SET "access_hash" = $1::bytea, "refresh_hash" = $2,
-    "prev_refresh_hash" = $3::bytea, "rotated_at" = $4::timestamptz, "last_refreshed_at" = $4::timestamptz,
+    "prev_refresh_hash" = $3::bytea,
+    "retired_refresh_hashes" = (CASE WHEN "prev_refresh_hash" IS NULL THEN "retired_refresh_hashes"
+        ELSE ARRAY["prev_refresh_hash"] || "retired_refresh_hashes" END)[1:31],
+    "rotated_at" = $4::timestamptz, "last_refreshed_at" = $4::timestamptz,
     "expires_at" = $5, "refresh_until" = $6
 WHERE "id" = $7::bigint AND "refresh_hash" = $3::bytea
   AND "revoked_at" IS NULL AND "refresh_until" > $4::timestamptz
-RETURNING id, user_id, auth_type, access_hash, refresh_hash, prev_refresh_hash, rotated_at, context, created_at, last_refreshed_at, expires_at, refresh_until, revoked_at, revoke_reason, last_used_ip, two_factor_verified
+RETURNING id, user_id, auth_type, access_hash, refresh_hash, prev_refresh_hash, retired_refresh_hashes, rotated_at, context, created_at, last_refreshed_at, expires_at, refresh_until, revoked_at, revoke_reason, last_used_ip, two_factor_verified
 `
 
 type RotateTokenParams struct {
@@ -384,6 +388,7 @@ func (q *Queries) RotateToken(ctx context.Context, arg RotateTokenParams) (Token
 		&i.AccessHash,
 		&i.RefreshHash,
 		&i.PrevRefreshHash,
+		&i.RetiredRefreshHashes,
 		&i.RotatedAt,
 		&i.Context,
 		&i.CreatedAt,
@@ -403,7 +408,7 @@ UPDATE "auth_tokens"
 SET "expires_at" = $1, "refresh_until" = $2, "last_refreshed_at" = $3::timestamptz
 WHERE "id" = $4::bigint AND "access_hash" = $5::bytea AND "last_refreshed_at" = $6::timestamptz
   AND "revoked_at" IS NULL AND ("expires_at" IS NULL OR "expires_at" > $3::timestamptz)
-RETURNING id, user_id, auth_type, access_hash, refresh_hash, prev_refresh_hash, rotated_at, context, created_at, last_refreshed_at, expires_at, refresh_until, revoked_at, revoke_reason, last_used_ip, two_factor_verified
+RETURNING id, user_id, auth_type, access_hash, refresh_hash, prev_refresh_hash, retired_refresh_hashes, rotated_at, context, created_at, last_refreshed_at, expires_at, refresh_until, revoked_at, revoke_reason, last_used_ip, two_factor_verified
 `
 
 type SlideTokenParams struct {
@@ -432,6 +437,7 @@ func (q *Queries) SlideToken(ctx context.Context, arg SlideTokenParams) (TokenRo
 		&i.AccessHash,
 		&i.RefreshHash,
 		&i.PrevRefreshHash,
+		&i.RetiredRefreshHashes,
 		&i.RotatedAt,
 		&i.Context,
 		&i.CreatedAt,
@@ -447,7 +453,7 @@ func (q *Queries) SlideToken(ctx context.Context, arg SlideTokenParams) (TokenRo
 }
 
 const tokenByAccessHash = `-- name: TokenByAccessHash :one
-SELECT id, user_id, auth_type, access_hash, refresh_hash, prev_refresh_hash, rotated_at, context, created_at, last_refreshed_at, expires_at, refresh_until, revoked_at, revoke_reason, last_used_ip, two_factor_verified FROM "auth_tokens" WHERE "access_hash" = $1::bytea
+SELECT id, user_id, auth_type, access_hash, refresh_hash, prev_refresh_hash, retired_refresh_hashes, rotated_at, context, created_at, last_refreshed_at, expires_at, refresh_until, revoked_at, revoke_reason, last_used_ip, two_factor_verified FROM "auth_tokens" WHERE "access_hash" = $1::bytea
 `
 
 func (q *Queries) TokenByAccessHash(ctx context.Context, hash []byte) (TokenRow, error) {
@@ -460,6 +466,7 @@ func (q *Queries) TokenByAccessHash(ctx context.Context, hash []byte) (TokenRow,
 		&i.AccessHash,
 		&i.RefreshHash,
 		&i.PrevRefreshHash,
+		&i.RetiredRefreshHashes,
 		&i.RotatedAt,
 		&i.Context,
 		&i.CreatedAt,
@@ -475,7 +482,7 @@ func (q *Queries) TokenByAccessHash(ctx context.Context, hash []byte) (TokenRow,
 }
 
 const tokenByPrevRefreshHash = `-- name: TokenByPrevRefreshHash :one
-SELECT id, user_id, auth_type, access_hash, refresh_hash, prev_refresh_hash, rotated_at, context, created_at, last_refreshed_at, expires_at, refresh_until, revoked_at, revoke_reason, last_used_ip, two_factor_verified FROM "auth_tokens" WHERE "prev_refresh_hash" = $1::bytea
+SELECT id, user_id, auth_type, access_hash, refresh_hash, prev_refresh_hash, retired_refresh_hashes, rotated_at, context, created_at, last_refreshed_at, expires_at, refresh_until, revoked_at, revoke_reason, last_used_ip, two_factor_verified FROM "auth_tokens" WHERE "prev_refresh_hash" = $1::bytea
 ORDER BY "rotated_at" DESC LIMIT 1
 `
 
@@ -489,6 +496,7 @@ func (q *Queries) TokenByPrevRefreshHash(ctx context.Context, hash []byte) (Toke
 		&i.AccessHash,
 		&i.RefreshHash,
 		&i.PrevRefreshHash,
+		&i.RetiredRefreshHashes,
 		&i.RotatedAt,
 		&i.Context,
 		&i.CreatedAt,
@@ -504,7 +512,7 @@ func (q *Queries) TokenByPrevRefreshHash(ctx context.Context, hash []byte) (Toke
 }
 
 const tokenByRefreshHash = `-- name: TokenByRefreshHash :one
-SELECT id, user_id, auth_type, access_hash, refresh_hash, prev_refresh_hash, rotated_at, context, created_at, last_refreshed_at, expires_at, refresh_until, revoked_at, revoke_reason, last_used_ip, two_factor_verified FROM "auth_tokens" WHERE "refresh_hash" = $1::bytea
+SELECT id, user_id, auth_type, access_hash, refresh_hash, prev_refresh_hash, retired_refresh_hashes, rotated_at, context, created_at, last_refreshed_at, expires_at, refresh_until, revoked_at, revoke_reason, last_used_ip, two_factor_verified FROM "auth_tokens" WHERE "refresh_hash" = $1::bytea
 `
 
 func (q *Queries) TokenByRefreshHash(ctx context.Context, hash []byte) (TokenRow, error) {
@@ -517,6 +525,38 @@ func (q *Queries) TokenByRefreshHash(ctx context.Context, hash []byte) (TokenRow
 		&i.AccessHash,
 		&i.RefreshHash,
 		&i.PrevRefreshHash,
+		&i.RetiredRefreshHashes,
+		&i.RotatedAt,
+		&i.Context,
+		&i.CreatedAt,
+		&i.LastRefreshedAt,
+		&i.ExpiresAt,
+		&i.RefreshUntil,
+		&i.RevokedAt,
+		&i.RevokeReason,
+		&i.LastUsedIP,
+		&i.TwoFactorVerified,
+	)
+	return i, err
+}
+
+const tokenByRetiredRefreshHash = `-- name: TokenByRetiredRefreshHash :one
+SELECT id, user_id, auth_type, access_hash, refresh_hash, prev_refresh_hash, retired_refresh_hashes, rotated_at, context, created_at, last_refreshed_at, expires_at, refresh_until, revoked_at, revoke_reason, last_used_ip, two_factor_verified FROM "auth_tokens" WHERE "retired_refresh_hashes" @> ARRAY[$1::bytea]
+ORDER BY "rotated_at" DESC LIMIT 1
+`
+
+// Refresh tokens older than the previous one (up to 31 generations back).
+func (q *Queries) TokenByRetiredRefreshHash(ctx context.Context, hash []byte) (TokenRow, error) {
+	row := q.db.QueryRow(ctx, tokenByRetiredRefreshHash, hash)
+	var i TokenRow
+	err := row.Scan(
+		&i.ID,
+		&i.UserID,
+		&i.AuthType,
+		&i.AccessHash,
+		&i.RefreshHash,
+		&i.PrevRefreshHash,
+		&i.RetiredRefreshHashes,
 		&i.RotatedAt,
 		&i.Context,
 		&i.CreatedAt,
@@ -536,7 +576,7 @@ UPDATE "auth_tokens"
 SET "last_used_ip" = COALESCE($1, "last_used_ip"),
     "two_factor_verified" = COALESCE($2, "two_factor_verified")
 WHERE "id" = $3::bigint AND "revoked_at" IS NULL
-RETURNING id, user_id, auth_type, access_hash, refresh_hash, prev_refresh_hash, rotated_at, context, created_at, last_refreshed_at, expires_at, refresh_until, revoked_at, revoke_reason, last_used_ip, two_factor_verified
+RETURNING id, user_id, auth_type, access_hash, refresh_hash, prev_refresh_hash, retired_refresh_hashes, rotated_at, context, created_at, last_refreshed_at, expires_at, refresh_until, revoked_at, revoke_reason, last_used_ip, two_factor_verified
 `
 
 type UpdateTokenColumnsParams struct {
@@ -556,6 +596,7 @@ func (q *Queries) UpdateTokenColumns(ctx context.Context, arg UpdateTokenColumns
 		&i.AccessHash,
 		&i.RefreshHash,
 		&i.PrevRefreshHash,
+		&i.RetiredRefreshHashes,
 		&i.RotatedAt,
 		&i.Context,
 		&i.CreatedAt,
@@ -571,7 +612,7 @@ func (q *Queries) UpdateTokenColumns(ctx context.Context, arg UpdateTokenColumns
 }
 
 const userSessions = `-- name: UserSessions :many
-SELECT id, user_id, auth_type, access_hash, refresh_hash, prev_refresh_hash, rotated_at, context, created_at, last_refreshed_at, expires_at, refresh_until, revoked_at, revoke_reason, last_used_ip, two_factor_verified FROM "auth_tokens"
+SELECT id, user_id, auth_type, access_hash, refresh_hash, prev_refresh_hash, retired_refresh_hashes, rotated_at, context, created_at, last_refreshed_at, expires_at, refresh_until, revoked_at, revoke_reason, last_used_ip, two_factor_verified FROM "auth_tokens"
 WHERE "user_id" = $1::bigint AND "revoked_at" IS NULL
   AND ("expires_at" IS NULL OR "expires_at" > $2::timestamptz OR "refresh_until" > $2::timestamptz)
 ORDER BY "created_at" DESC, "id" DESC
@@ -598,6 +639,7 @@ func (q *Queries) UserSessions(ctx context.Context, arg UserSessionsParams) ([]T
 			&i.AccessHash,
 			&i.RefreshHash,
 			&i.PrevRefreshHash,
+			&i.RetiredRefreshHashes,
 			&i.RotatedAt,
 			&i.Context,
 			&i.CreatedAt,

@@ -32,6 +32,11 @@ SELECT * FROM "auth_tokens" WHERE "refresh_hash" = @hash::bytea;
 SELECT * FROM "auth_tokens" WHERE "prev_refresh_hash" = @hash::bytea
 ORDER BY "rotated_at" DESC LIMIT 1;
 
+-- name: TokenByRetiredRefreshHash :one
+-- Refresh tokens older than the previous one (up to 31 generations back).
+SELECT * FROM "auth_tokens" WHERE "retired_refresh_hashes" @> ARRAY[@hash::bytea]
+ORDER BY "rotated_at" DESC LIMIT 1;
+
 -- name: SlideToken :one
 UPDATE "auth_tokens"
 SET "expires_at" = sqlc.narg(expires_at), "refresh_until" = sqlc.narg(refresh_until), "last_refreshed_at" = @now::timestamptz
@@ -42,7 +47,10 @@ RETURNING *;
 -- name: RotateToken :one
 UPDATE "auth_tokens"
 SET "access_hash" = @access_hash::bytea, "refresh_hash" = sqlc.narg(refresh_hash),
-    "prev_refresh_hash" = @old_refresh_hash::bytea, "rotated_at" = @now::timestamptz, "last_refreshed_at" = @now::timestamptz,
+    "prev_refresh_hash" = @old_refresh_hash::bytea,
+    "retired_refresh_hashes" = (CASE WHEN "prev_refresh_hash" IS NULL THEN "retired_refresh_hashes"
+        ELSE ARRAY["prev_refresh_hash"] || "retired_refresh_hashes" END)[1:31],
+    "rotated_at" = @now::timestamptz, "last_refreshed_at" = @now::timestamptz,
     "expires_at" = sqlc.narg(expires_at), "refresh_until" = sqlc.narg(refresh_until)
 WHERE "id" = @id::bigint AND "refresh_hash" = @old_refresh_hash::bytea
   AND "revoked_at" IS NULL AND "refresh_until" > @now::timestamptz
