@@ -99,13 +99,13 @@ func (m *goModel) emitMiddleware(f *jen.File) {
 
 	f.Comment("Require allows a request only when it is authenticated (else 401) and allow")
 	f.Comment("accepts its token (else 403): context-based permissions, e.g.")
-	f.Comment("Require(func(t Token) bool { return t.Context.BetaFeatures }).")
-	f.Func().Id("Require").Params(jen.Id("allow").Func().Params(jen.Id("Token")).Bool()).Qual(echoPath, "MiddlewareFunc").Block(
+	f.Comment("Require(func(t *Token) bool { return t.Context.BetaFeatures }).")
+	f.Func().Id("Require").Params(jen.Id("allow").Func().Params(jen.Op("*").Id("Token")).Bool()).Qual(echoPath, "MiddlewareFunc").Block(
 		jen.Return(jen.Func().Params(jen.Id("next").Qual(echoPath, "HandlerFunc")).Qual(echoPath, "HandlerFunc").Block(
 			jen.Return(jen.Func().Params(jen.Id("c").Add(echoCtx())).Error().Block(
 				jen.List(jen.Id("t"), jen.Id("ok")).Op(":=").Id("TokenFrom").Call(jen.Id("c")),
 				jen.If(jen.Op("!").Id("ok")).Block(jen.Return(jen.Id("HTTPError").Call(jen.Id("c"), jen.Lit(""), jen.Op("&").Add(rt("AuthError")).Values(jen.Dict{jen.Id("Reason"): rt("ReasonMissing")})))),
-				jen.If(jen.Op("!").Id("allow").Call(jen.Id("t"))).Block(jen.Return(jen.Qual(echoPath, "NewHTTPError").Call(jen.Qual("net/http", "StatusForbidden"), jen.Lit("forbidden")))),
+				jen.If(jen.Op("!").Id("allow").Call(jen.Op("&").Id("t"))).Block(jen.Return(jen.Qual(echoPath, "NewHTTPError").Call(jen.Qual("net/http", "StatusForbidden"), jen.Lit("forbidden")))),
 				jen.Return(jen.Id("next").Call(jen.Id("c"))),
 			)),
 		)),

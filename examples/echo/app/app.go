@@ -208,7 +208,7 @@ func (a *App) router() (*echo.Echo, error) {
 	if err != nil {
 		return nil, err
 	}
-	beta := auth.Require(func(t auth.Token) bool { return t.Context.BetaFeatures })
+	beta := auth.Require(func(t *auth.Token) bool { return t.Context.BetaFeatures })
 	// Separate buckets, so that refreshing does not use up the logins of a
 	// client, and registering (bcrypt) is limited too.
 	registerLimit, loginLimit, refreshLimit := a.rateLimiter(), a.rateLimiter(), a.rateLimiter()
