@@ -30,7 +30,6 @@ import (
 )
 
 var (
-	heavy    = flag.Bool("authentify.heavy", false, "run the heavy variants (1000 concurrent refreshes)")
 	propSeed = flag.Uint64("authentify.seed", 0x5eed_a11ce, "seed of the max-lifetime property test")
 )
 
@@ -259,10 +258,9 @@ func TestConcurrentRefreshWithoutSecretKeyRotatesOnceAndLosersGetRefreshRace(t *
 	t.Logf("50 concurrent refreshes (no secret key): %v", d)
 }
 
+// TestConcurrentRefreshHeavy is the 1000-racer variant; it runs on every
+// `go test` (about 3 s under -race), so CI checks it too.
 func TestConcurrentRefreshHeavy(t *testing.T) {
-	if !*heavy {
-		t.Skip("run with -authentify.heavy")
-	}
 	for _, withKey := range []bool{true, false} {
 		t.Run(fmt.Sprintf("secret_key=%v", withKey), func(t *testing.T) {
 			d := checkRefreshRace(t, 1000, withKey)
