@@ -5,7 +5,9 @@
 //	ADDR=127.0.0.1:8080 COOKIE_INSECURE=true go run ./examples/echo
 //
 // See package app for the routes and the environment variables
-// (AUTHENTIFY_<SETTING> overrides every token setting). It stops gracefully
+// (AUTHENTIFY_<SETTING> overrides every token setting; behind a reverse
+// proxy, set TRUSTED_PROXIES to its addresses so that rate limits see each
+// client). It stops gracefully
 // on SIGINT or SIGTERM.
 package main
 
@@ -58,7 +60,8 @@ func run() error {
 	e.Listener = ln
 	errc := make(chan error, 1)
 	go func() { errc <- e.Start("") }()
-	slog.Info("listening on http://"+ln.Addr().String(), "cookie_insecure", cfg.CookieInsecure, "rate_limit", cfg.RateLimit)
+	slog.Info("listening on http://"+ln.Addr().String(), "cookie_insecure", cfg.CookieInsecure, "rate_limit", cfg.RateLimit,
+		"trusted_proxies", fmt.Sprint(cfg.TrustedProxies), "login_failure_limit", cfg.LoginFailureLimit)
 	select {
 	case err := <-errc:
 		return err

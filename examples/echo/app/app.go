@@ -8,8 +8,8 @@
 //	POST   /auth/register       {username, password, beta?}           201 {id, username}; 400; 409
 //	POST   /auth/login          {username, password, device, app_version?}
 //	                                                                  200 {access_token, refresh_token, expires_at, refresh_until, session_id}; 400; 401; 429
-//	POST   /auth/login/cookie   same body                             204 + cookies token and refresh_token; 400; 401; 429
-//	POST   /auth/refresh        {refresh_token} or the refresh_token cookie
+//	POST   /auth/login/cookie   same body                             204 + cookies __Host-token and __Secure-refresh_token; 400; 401; 429
+//	POST   /auth/refresh        {refresh_token} or the refresh cookie
 //	                                                                  200 (header session) or 204 + cookies (cookie session); 400; 401; 429; 503
 //	POST   /auth/logout         authenticated                         204
 //	POST   /auth/logout-all     authenticated                         204
@@ -25,10 +25,14 @@
 // Bodies are at most 64KB (413), must be one JSON object without unknown
 // fields (400) and, when a Content-Type is sent, application/json (415).
 //
-// Rate limits (per client IP, 429 with Retry-After): /auth/login and
+// Rate limits (per client, 429 with Retry-After): /auth/login and
 // /auth/login/cookie share a bucket, /auth/refresh and /auth/register have
-// their own. Configuration comes from the environment (ConfigFromEnv):
-// ADDR, DATABASE_URL, COOKIE_INSECURE, AUTH_RATE_LIMIT and
+// their own. A client is an IPv4 address or an IPv6 /64, taken from
+// X-Forwarded-For only when the request comes from a trusted proxy. Besides,
+// a username with too many failed logins from any client is locked for a
+// while (429 with Retry-After, even for the right password). Configuration
+// comes from the environment (ConfigFromEnv): ADDR, DATABASE_URL,
+// COOKIE_INSECURE, AUTH_RATE_LIMIT, TRUSTED_PROXIES, LOGIN_FAILURE_LIMIT and
 // AUTHENTIFY_<SETTING> for every token setting.
 package app
 
@@ -45,6 +49,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/authentify-go/authentify/examples/echo/app/clientip"
+	"github.com/authentify-go/authentify/examples/echo/app/lockout"
 	"github.com/authentify-go/authentify/examples/echo/auth"
 	"github.com/authentify-go/authentify/runtime"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -57,15 +63,9 @@ import (
 // MaxBodySize is the largest request body accepted (413 beyond).
 const MaxBodySize = "64KB"
 
-// Cookie names and path of the cookie flow.
-const (
-	// AccessCookie carries the access token (Path=/).
-	AccessCookie = "token"
-	// RefreshCookie carries the refresh token, sent only to RefreshPath.
-	RefreshCookie = "refresh_token"
-	// RefreshPath is the refresh endpoint, the only path the refresh cookie is sent to.
-	RefreshPath = "/auth/refresh"
-)
+// RefreshPath is the refresh endpoint, the only path the refresh cookie is
+// sent to. The cookie names are in config.go (Config.CookieNames).
+const RefreshPath = "/auth/refresh"
 
 // App is the example application: the token service, the users store and
 // the Echo router serving the HTTP contract of the package documentation.
@@ -80,11 +80,15 @@ type App struct {
 	dummy   []byte // bcrypt hash compared against when the user does not exist
 	cookies auth.CookieOptions
 	csrf    *http.CrossOriginProtection
+	// logins counts failed logins per username; nil when
+	// cfg.LoginFailureLimit is 0.
+	logins *lockout.Limiter
 }
 
 type options struct {
 	cost     int
 	log      *slog.Logger
+	now      func() time.Time
 	authOpts []auth.Option
 }
 
@@ -100,6 +104,13 @@ func WithBcryptCost(cost int) Option {
 // WithLogger sets the logger (default slog.Default()). Tokens are never logged.
 func WithLogger(l *slog.Logger) Option {
 	return func(o *options) { o.log = l }
+}
+
+// WithClock sets the clock of the app's own limits, the per-username
+// login failure window (default time.Now). Tests pass the clock they give
+// the token service with auth.WithClock.
+func WithClock(now func() time.Time) Option {
+	return func(o *options) { o.now = now }
 }
 
 // WithAuthOptions adds options of the token service, applied after the app's
@@ -119,7 +130,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config, opts ...Option) (*
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	o := options{cost: bcrypt.DefaultCost, log: slog.Default()}
+	o := options{cost: bcrypt.DefaultCost, log: slog.Default(), now: time.Now}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -129,6 +140,18 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config, opts ...Option) (*
 	if o.log == nil {
 		o.log = slog.Default()
 	}
+	if o.now == nil {
+		o.now = time.Now
+	}
+	// The middleware reads exactly the access cookie the app sets: next to
+	// __Host-token it must not read a plain "token" cookie, which a sibling
+	// subdomain or a plain-HTTP response could have planted.
+	accessCookie, refreshCookie := cfg.CookieNames()
+	settings := cfg.Settings
+	if names := settings.CookieNames; !slices.Equal(names, auth.DefaultSettings().CookieNames) && !slices.Equal(names, []string{accessCookie}) {
+		return nil, fmt.Errorf("app: cookie_names (AUTHENTIFY_COOKIE_NAMES) %q: the app reads only the access cookie it sets, %q; leave cookie_names unset", names, accessCookie)
+	}
+	settings.CookieNames = []string{accessCookie}
 	a := &App{
 		cfg:   cfg,
 		pool:  pool,
@@ -136,14 +159,14 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config, opts ...Option) (*
 		log:   o.log,
 		cost:  o.cost,
 		cookies: auth.CookieOptions{
-			AccessName:  AccessCookie,
-			RefreshName: RefreshCookie,
+			AccessName:  accessCookie,
+			RefreshName: refreshCookie,
 			RefreshPath: RefreshPath,
 			Insecure:    cfg.CookieInsecure,
 		},
 	}
 	authOpts := append([]auth.Option{
-		auth.WithSettings(cfg.Settings),
+		auth.WithSettings(settings),
 		auth.WithPostAuth(a.recordIP),
 		auth.WithOnReuseDetected(a.onReuse),
 	}, o.authOpts...)
@@ -152,8 +175,13 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config, opts ...Option) (*
 		return nil, err
 	}
 	a.svc = svc
-	if !slices.Contains(a.svc.Settings().CookieNames, AccessCookie) {
-		return nil, fmt.Errorf("app: cookie_names %q must include %q, the cookie the app sets", a.svc.Settings().CookieNames, AccessCookie)
+	if cfg.LoginFailureLimit > 0 {
+		a.logins, err = lockout.New(lockout.Config{
+			Limit: cfg.LoginFailureLimit, Window: LoginFailureWindow, MaxKeys: MaxTrackedUsernames, Now: o.now,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("app: %w", err)
+		}
 	}
 	// The dummy hash makes a login for an unknown user cost one bcrypt
 	// comparison at the same cost as a real one.
@@ -190,6 +218,9 @@ func (a *App) router() (*echo.Echo, error) {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = a.handleError
+	// c.RealIP, and so the rate limits, the session's IP address and the
+	// last_used_ip hook, see the client behind the trusted proxies only.
+	e.IPExtractor = clientip.Extractor(a.cfg.TrustedProxies)
 	e.Server.ReadHeaderTimeout = 10 * time.Second
 	e.Server.ReadTimeout = 30 * time.Second
 	e.Server.WriteTimeout = 30 * time.Second
@@ -227,9 +258,10 @@ func (a *App) router() (*echo.Echo, error) {
 	return e, nil
 }
 
-// rateLimiter limits each client IP (c.RealIP) to cfg.RateLimit requests per
-// second with bursts of cfg.RateBurst, answering 429 with Retry-After. It is
-// a no-op when the limit is 0.
+// rateLimiter limits each client (c.RealIP, bucketed by clientip.Bucket: an
+// IPv4 address or an IPv6 /64) to cfg.RateLimit requests per second with
+// bursts of cfg.RateBurst, answering 429 with Retry-After. It is a no-op when
+// the limit is 0.
 func (a *App) rateLimiter() echo.MiddlewareFunc {
 	if a.cfg.RateLimit == 0 {
 		return func(next echo.HandlerFunc) echo.HandlerFunc { return next }
@@ -240,6 +272,10 @@ func (a *App) rateLimiter() echo.MiddlewareFunc {
 			Rate:  rate.Limit(a.cfg.RateLimit),
 			Burst: a.cfg.RateBurst,
 		}),
+		IdentifierExtractor: func(c echo.Context) (string, error) {
+			ip, _ := clientip.Parse(c.RealIP())
+			return clientip.Bucket(ip), nil
+		},
 		DenyHandler: func(c echo.Context, _ string, _ error) error {
 			c.Response().Header().Set("Retry-After", retry)
 			return echo.NewHTTPError(http.StatusTooManyRequests, "too many requests; retry later")
@@ -291,22 +327,9 @@ func (a *App) handleError(err error, c echo.Context) {
 }
 
 // clientIP is the client address of r as c.RealIP reports it (the Echo
-// IPExtractor, by default the connection's remote address), unmapped.
+// IPExtractor: the peer, or the client behind a trusted proxy), unmapped.
 func (a *App) clientIP(r *http.Request) (netip.Addr, bool) {
-	extract := a.e.IPExtractor
-	if extract == nil {
-		extract = echo.ExtractIPDirect()
-	}
-	return parseIP(extract(r))
-}
-
-// parseIP parses s (as returned by c.RealIP) with netip.
-func parseIP(s string) (netip.Addr, bool) {
-	ip, err := netip.ParseAddr(s)
-	if err != nil {
-		return netip.Addr{}, false
-	}
-	return ip.Unmap().WithZone(""), true
+	return clientip.Parse(a.e.IPExtractor(r))
 }
 
 // recordIP is the PostAuth hook: it stores the request's IP in last_used_ip

@@ -139,7 +139,7 @@ func TestLogin(t *testing.T) {
 					t.Error("the access token does not authenticate")
 				}
 			case 204:
-				cookiesOf(t, rec)
+				e.cookiesOf(t, rec)
 				if rec.Body.Len() != 0 {
 					t.Errorf("204 body = %q", rec.Body.String())
 				}
@@ -253,7 +253,7 @@ func TestCookieFlow(t *testing.T) {
 	clk.Advance(time.Minute)
 	rec = e.do("POST", "/auth/refresh", nil, withCookies(access, refresh), sameOrigin)
 	wantStatus(t, rec, 204)
-	access2, refresh2 := cookiesOf(t, rec)
+	access2, refresh2 := e.cookiesOf(t, rec)
 	if access2.Value == access.Value || refresh2.Value == refresh.Value {
 		t.Fatal("refresh did not rotate the cookies")
 	}
@@ -296,7 +296,7 @@ func TestRefreshFollowsSessionTransport(t *testing.T) {
 	_, refresh := e.cookieLogin("alice", "Firefox")
 	rec := e.do("POST", "/auth/refresh", map[string]any{"refresh_token": refresh.Value})
 	wantStatus(t, rec, 204)
-	access2, _ := cookiesOf(t, rec)
+	access2, _ := e.cookiesOf(t, rec)
 	if rec.Body.Len() != 0 {
 		t.Errorf("body = %q, want none", rec.Body.String())
 	}
@@ -664,8 +664,8 @@ func TestRateLimit(t *testing.T) {
 	t.Run("off", func(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t, nil) // RateLimit 0
-		for i := range 30 {
-			if got := e.do("POST", "/auth/login", map[string]any{"username": "x", "password": "y", "device": "d"}).Code; got != 401 {
+		for i := range 30 { // a username each: the per-username limit is not turned off
+			if got := e.do("POST", "/auth/login", map[string]any{"username": fmt.Sprint("x", i), "password": "y", "device": "d"}).Code; got != 401 {
 				t.Fatalf("login %d = %d, want 401", i, got)
 			}
 		}
@@ -804,7 +804,7 @@ func TestEnvOverrides(t *testing.T) {
 		// Cookie login sets only the access cookie.
 		rec = e.do("POST", "/auth/login/cookie", map[string]any{"username": "alice", "password": testPassword, "device": "d"})
 		wantStatus(t, rec, 204)
-		if cs := rec.Result().Cookies(); len(cs) != 1 || cs[0].Name != app.AccessCookie {
+		if cs := rec.Result().Cookies(); len(cs) != 1 || cs[0].Name != app.AccessCookie { // Secure: __Host-token
 			t.Errorf("cookies = %v, want only %s", cs, app.AccessCookie)
 		}
 	})
@@ -832,7 +832,7 @@ func TestEnvOverrides(t *testing.T) {
 		wantStatus(t, rec, 200)
 		var slid *http.Cookie
 		for _, c := range rec.Result().Cookies() {
-			if c.Name == app.AccessCookie {
+			if c.Name == app.InsecureAccessCookie { // COOKIE_INSECURE: plain name
 				slid = c
 			}
 		}
@@ -854,10 +854,12 @@ func TestNew(t *testing.T) {
 	if _, err := app.New(ctx, pool, bad); err == nil || !strings.Contains(err.Error(), "token_ttl") {
 		t.Errorf("invalid settings: err = %v", err)
 	}
-	noCookie := testConfig()
-	noCookie.Settings.CookieNames = []string{"session"}
-	if _, err := app.New(ctx, pool, noCookie); err == nil || !strings.Contains(err.Error(), "cookie_names") {
-		t.Errorf("cookie_names without token: err = %v", err)
+	for _, names := range [][]string{{"session"}, {app.AccessCookie, "token"}} {
+		other := testConfig()
+		other.Settings.CookieNames = names
+		if _, err := app.New(ctx, pool, other); err == nil || !strings.Contains(err.Error(), "cookie_names") {
+			t.Errorf("cookie_names %q: err = %v, want the app to refuse names it does not set", names, err)
+		}
 	}
 	if _, err := app.New(ctx, pool, testConfig(), app.WithBcryptCost(99)); err == nil {
 		t.Error("bcrypt cost 99 accepted")

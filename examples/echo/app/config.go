@@ -4,9 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/netip"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/authentify-go/authentify/examples/echo/app/clientip"
 	"github.com/authentify-go/authentify/examples/echo/auth"
 	"github.com/authentify-go/authentify/runtime"
 )
@@ -20,6 +23,32 @@ const (
 	// DefaultRateLimit is the AUTH_RATE_LIMIT default: requests per second per client IP
 	// on the login, refresh and register endpoints.
 	DefaultRateLimit = 5.0
+	// DefaultLoginFailureLimit is the LOGIN_FAILURE_LIMIT default: failed
+	// logins per username within LoginFailureWindow, from any client, before
+	// the username is locked.
+	DefaultLoginFailureLimit = 10
+	// LoginFailureWindow is how long a failed login counts towards
+	// LOGIN_FAILURE_LIMIT, and so the longest a username stays locked.
+	LoginFailureWindow = 15 * time.Minute
+	// MaxTrackedUsernames bounds the memory of the per-username limit: beyond
+	// it, the username whose last failed login is oldest is forgotten.
+	MaxTrackedUsernames = 100_000
+)
+
+// Names of the token cookies. Secure cookies carry the __Host- (access) and
+// __Secure- (refresh) prefixes, which browsers accept only from a secure
+// origin: a __Host- cookie also has Path=/ and no Domain, so no sibling
+// subdomain or plain-HTTP response can plant or overwrite it. The plain names
+// are used only under COOKIE_INSECURE.
+const (
+	// AccessCookie carries the access token (Path=/).
+	AccessCookie = "__Host-token"
+	// RefreshCookie carries the refresh token, sent only to RefreshPath.
+	RefreshCookie = "__Secure-refresh_token"
+	// InsecureAccessCookie is AccessCookie under COOKIE_INSECURE.
+	InsecureAccessCookie = "token"
+	// InsecureRefreshCookie is RefreshCookie under COOKIE_INSECURE.
+	InsecureRefreshCookie = "refresh_token"
 )
 
 // Config is the run-time configuration of the example app. Build it with
@@ -30,10 +59,13 @@ type Config struct {
 	// DatabaseURL is the PostgreSQL connection string (DATABASE_URL).
 	DatabaseURL string
 	// Settings are the token settings: auth.DefaultSettings() overridden by
-	// the AUTHENTIFY_<SETTING> variables.
+	// the AUTHENTIFY_<SETTING> variables. New sets cookie_names to the one
+	// access cookie the app sets (see CookieNames); any other cookie_names is
+	// refused.
 	Settings runtime.Settings
-	// CookieInsecure drops the Secure attribute of the token cookies, for
-	// plain-HTTP development only (COOKIE_INSECURE).
+	// CookieInsecure drops the Secure attribute and the __Host- / __Secure-
+	// prefixes of the token cookies, for plain-HTTP development only
+	// (COOKIE_INSECURE).
 	CookieInsecure bool
 	// RateLimit is the number of requests per second each client IP may make
 	// to the login, refresh and register endpoints (AUTH_RATE_LIMIT); 0 turns
@@ -43,6 +75,29 @@ type Config struct {
 	// RateLimit applies; ConfigFromEnv sets it to twice RateLimit, rounded up
 	// (10 for the default 5 requests per second).
 	RateBurst int
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For header is
+	// believed (TRUSTED_PROXIES, comma-separated CIDRs or addresses). The
+	// client of a request from one of them is the right-most hop of the
+	// header that is not a trusted proxy; the client of any other request is
+	// its TCP peer. The client address keys the rate limits and is recorded
+	// in the session (ip_address, last_used_ip).
+	TrustedProxies []netip.Prefix
+	// LoginFailureLimit is the number of failed logins per username within
+	// LoginFailureWindow, from any client, after which the username is
+	// answered 429 until the window has passed, even with the right password
+	// (LOGIN_FAILURE_LIMIT); 0 turns it off. Unknown usernames are counted
+	// alike, so the answers do not reveal which usernames exist.
+	LoginFailureLimit int
+}
+
+// CookieNames returns the names of the access and refresh cookies:
+// AccessCookie and RefreshCookie, or the plain InsecureAccessCookie and
+// InsecureRefreshCookie under CookieInsecure.
+func (c Config) CookieNames() (access, refresh string) {
+	if c.CookieInsecure {
+		return InsecureAccessCookie, InsecureRefreshCookie
+	}
+	return AccessCookie, RefreshCookie
 }
 
 // DefaultConfig returns the configuration used when no variable is set.
@@ -53,6 +108,8 @@ func DefaultConfig() Config {
 		Settings:    auth.DefaultSettings(),
 		RateLimit:   DefaultRateLimit,
 		RateBurst:   burstFor(DefaultRateLimit),
+
+		LoginFailureLimit: DefaultLoginFailureLimit,
 	}
 }
 
@@ -66,7 +123,8 @@ func burstFor(rate float64) int {
 
 // ConfigFromEnv reads the configuration from environment variables through
 // lookup (os.LookupEnv in main): ADDR, DATABASE_URL, COOKIE_INSECURE,
-// AUTH_RATE_LIMIT and every AUTHENTIFY_<SETTING> (runtime.Settings.ApplyEnv
+// AUTH_RATE_LIMIT, TRUSTED_PROXIES, LOGIN_FAILURE_LIMIT and every
+// AUTHENTIFY_<SETTING> (runtime.Settings.ApplyEnv
 // on auth.DefaultSettings()). A variable set to the empty string counts as
 // unset. Every problem is reported at once, each naming its variable; the
 // token settings are validated as a whole.
@@ -101,6 +159,21 @@ func ConfigFromEnv(lookup func(string) (string, bool)) (Config, error) {
 			cfg.RateLimit, cfg.RateBurst = r, burstFor(r)
 		}
 	}
+	if v, ok := get("TRUSTED_PROXIES"); ok {
+		p, err := clientip.ParseTrusted(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("TRUSTED_PROXIES: %w", err))
+		}
+		cfg.TrustedProxies = p
+	}
+	if v, ok := get("LOGIN_FAILURE_LIMIT"); ok {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			errs = append(errs, fmt.Errorf("LOGIN_FAILURE_LIMIT: %q is not a count; write the failed logins per username within %v, e.g. 10, or 0 to turn the limit off", v, LoginFailureWindow))
+		} else {
+			cfg.LoginFailureLimit = n
+		}
+	}
 	if err := cfg.Settings.ApplyEnv(lookup); err != nil {
 		errs = append(errs, err)
 	} else if err := cfg.Settings.Validate(); err != nil {
@@ -120,6 +193,14 @@ func (c Config) validate() error {
 	}
 	if c.RateLimit > 0 && c.RateBurst < 1 {
 		return fmt.Errorf("app: rate burst must be at least 1 when rate limiting is on, got %d", c.RateBurst)
+	}
+	if c.LoginFailureLimit < 0 {
+		return fmt.Errorf("app: login failure limit must be 0 (off) or a positive count, got %d", c.LoginFailureLimit)
+	}
+	for _, p := range c.TrustedProxies {
+		if !p.IsValid() || p.Masked() != p || p.Addr().Is4In6() {
+			return fmt.Errorf("app: trusted proxy %s is not a canonical CIDR", p)
+		}
 	}
 	return nil
 }

@@ -1,6 +1,8 @@
 package app_test
 
 import (
+	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -21,7 +23,8 @@ func TestConfigFromEnv(t *testing.T) {
 	}{
 		{name: "defaults", env: nil, check: func(t *testing.T, c app.Config) {
 			if c.Addr != app.DefaultAddr || c.DatabaseURL != app.DefaultDatabaseURL || c.CookieInsecure ||
-				c.RateLimit != 5 || c.RateBurst != 10 || c.Settings.TokenTTL != 24*time.Hour || c.Settings.AutoRefresh {
+				c.RateLimit != 5 || c.RateBurst != 10 || c.Settings.TokenTTL != 24*time.Hour || c.Settings.AutoRefresh ||
+				c.LoginFailureLimit != 10 || c.TrustedProxies != nil {
 				t.Errorf("defaults = %+v", c)
 			}
 		}},
@@ -60,6 +63,35 @@ func TestConfigFromEnv(t *testing.T) {
 		{name: "rate limit word", env: map[string]string{"AUTH_RATE_LIMIT": "fast"}, wantErr: []string{"AUTH_RATE_LIMIT"}},
 		{name: "rate limit NaN", env: map[string]string{"AUTH_RATE_LIMIT": "NaN"}, wantErr: []string{"AUTH_RATE_LIMIT"}},
 		{name: "rate limit Inf", env: map[string]string{"AUTH_RATE_LIMIT": "+Inf"}, wantErr: []string{"AUTH_RATE_LIMIT"}},
+		{name: "trusted proxies", env: map[string]string{"TRUSTED_PROXIES": " 10.0.0.0/8, fd00::/8 ,192.0.2.7,2001:db8::1"}, check: func(t *testing.T, c app.Config) {
+			want := []netip.Prefix{
+				netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("fd00::/8"),
+				netip.MustParsePrefix("192.0.2.7/32"), netip.MustParsePrefix("2001:db8::1/128"),
+			}
+			if !slices.Equal(c.TrustedProxies, want) {
+				t.Errorf("TrustedProxies = %v, want %v", c.TrustedProxies, want)
+			}
+		}},
+		{name: "trusted proxies invalid", env: map[string]string{"TRUSTED_PROXIES": "10.0.0.0/8,10.0.0.300/8,,10.1.2.3/8,::ffff:10.0.0.0/104,fe80::1%eth0,proxy.local"},
+			wantErr: []string{"TRUSTED_PROXIES", `item 2 "10.0.0.300/8": not a CIDR`, `item 3 "": empty item`, `item 4 "10.1.2.3/8": host bits set; write 10.0.0.0/8`,
+				`item 5 "::ffff:10.0.0.0/104": IPv4-mapped`, `item 6 "fe80::1%eth0"`, `item 7 "proxy.local": not an IP address or CIDR`}, notErr: "item 1"},
+		{name: "login failure limit", env: map[string]string{"LOGIN_FAILURE_LIMIT": "3"}, check: func(t *testing.T, c app.Config) {
+			if c.LoginFailureLimit != 3 {
+				t.Errorf("LoginFailureLimit = %d", c.LoginFailureLimit)
+			}
+		}},
+		{name: "login failure limit off, rate limit off", env: map[string]string{"LOGIN_FAILURE_LIMIT": "0", "AUTH_RATE_LIMIT": "0"}, check: func(t *testing.T, c app.Config) {
+			if c.LoginFailureLimit != 0 || c.RateLimit != 0 {
+				t.Errorf("LoginFailureLimit, RateLimit = %d, %v", c.LoginFailureLimit, c.RateLimit)
+			}
+		}},
+		{name: "rate limit off keeps the login failure limit", env: map[string]string{"AUTH_RATE_LIMIT": "0"}, check: func(t *testing.T, c app.Config) {
+			if c.LoginFailureLimit != app.DefaultLoginFailureLimit {
+				t.Errorf("LoginFailureLimit = %d", c.LoginFailureLimit)
+			}
+		}},
+		{name: "login failure limit negative", env: map[string]string{"LOGIN_FAILURE_LIMIT": "-1"}, wantErr: []string{"LOGIN_FAILURE_LIMIT", `"-1"`}},
+		{name: "login failure limit word", env: map[string]string{"LOGIN_FAILURE_LIMIT": "ten"}, wantErr: []string{"LOGIN_FAILURE_LIMIT", `"ten"`}},
 		{name: "token ttl 1s", env: map[string]string{"AUTHENTIFY_TOKEN_TTL": "1s"}, check: func(t *testing.T, c app.Config) {
 			if c.Settings.TokenTTL != time.Second {
 				t.Errorf("TokenTTL = %v", c.Settings.TokenTTL)

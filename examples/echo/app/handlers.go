@@ -15,6 +15,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/authentify-go/authentify/examples/echo/app/clientip"
 	"github.com/authentify-go/authentify/examples/echo/auth"
 	"github.com/authentify-go/authentify/runtime"
 	"github.com/labstack/echo/v4"
@@ -206,13 +207,20 @@ func (a *App) login(c echo.Context, t runtime.Transport) error {
 		return badRequest("app_version must be at most %d characters", maxAppVersion)
 	}
 	ctx := c.Request().Context()
+	attempt, err := a.loginAttempt(c, req.Username)
+	if err != nil {
+		return err
+	}
 	u, err := a.checkPassword(ctx, req.Username, req.Password)
+	if !isInvalidCredentials(err) {
+		attempt.Cancel() // only a wrong password or an unknown username counts
+	}
 	if err != nil {
 		return err
 	}
 	tc := auth.Context{Device: req.Device, AppVersion: req.AppVersion, BetaFeatures: u.Beta}
 	var cols auth.Columns
-	if ip, ok := parseIP(c.RealIP()); ok {
+	if ip, ok := clientip.Parse(c.RealIP()); ok {
 		tc.IPAddress = ip
 		cols.LastUsedIP = &ip
 	}
@@ -263,7 +271,7 @@ func (a *App) refresh(c echo.Context) error {
 	}
 	raw := req.RefreshToken
 	if raw == "" {
-		if ck, err := c.Cookie(RefreshCookie); err == nil {
+		if ck, err := c.Cookie(a.cookies.RefreshName); err == nil {
 			raw = ck.Value
 		}
 		if raw != "" {
@@ -273,7 +281,7 @@ func (a *App) refresh(c echo.Context) error {
 		}
 	}
 	if raw == "" {
-		return badRequest("refresh_token is required, in the body or the %s cookie", RefreshCookie)
+		return badRequest("refresh_token is required, in the body or the %s cookie", a.cookies.RefreshName)
 	}
 	iss, err := a.svc.RefreshToken(c.Request().Context(), raw)
 	if err != nil {

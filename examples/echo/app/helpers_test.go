@@ -70,6 +70,7 @@ func (b *logBuffer) Count(s string) int { return strings.Count(b.String(), s) }
 type env struct {
 	t    testing.TB
 	app  *app.App
+	cfg  app.Config
 	pool *pgxpool.Pool
 	logs *logBuffer
 }
@@ -99,7 +100,7 @@ func newEnv(t testing.TB, mod func(*app.Config), opts ...app.Option) *env {
 	if err != nil {
 		t.Fatalf("app.New: %v", err)
 	}
-	return &env{t: t, app: a, pool: pool, logs: logs}
+	return &env{t: t, app: a, cfg: cfg, pool: pool, logs: logs}
 }
 
 // reqOpt adjusts a test request.
@@ -241,22 +242,24 @@ func (e *env) cookieLogin(username, device string) (access, refresh *http.Cookie
 	e.t.Helper()
 	rec := e.do("POST", "/auth/login/cookie", map[string]any{"username": username, "password": testPassword, "device": device})
 	wantStatus(e.t, rec, http.StatusNoContent)
-	return cookiesOf(e.t, rec)
+	return e.cookiesOf(e.t, rec)
 }
 
-// cookiesOf returns the token cookies set by rec (both must be set).
-func cookiesOf(t testing.TB, rec *httptest.ResponseRecorder) (access, refresh *http.Cookie) {
+// cookiesOf returns the token cookies set by rec, named as the app's config
+// names them (both must be set).
+func (e *env) cookiesOf(t testing.TB, rec *httptest.ResponseRecorder) (access, refresh *http.Cookie) {
 	t.Helper()
+	accessName, refreshName := e.cfg.CookieNames()
 	for _, c := range rec.Result().Cookies() {
 		switch c.Name {
-		case app.AccessCookie:
+		case accessName:
 			access = c
-		case app.RefreshCookie:
+		case refreshName:
 			refresh = c
 		}
 	}
 	if access == nil || refresh == nil {
-		t.Fatalf("cookies %v: want both %s and %s", rec.Result().Cookies(), app.AccessCookie, app.RefreshCookie)
+		t.Fatalf("cookies %v: want both %s and %s", rec.Result().Cookies(), accessName, refreshName)
 	}
 	return access, refresh
 }
