@@ -161,7 +161,11 @@ func ConfigFromEnv(lookup func(string) (string, bool)) (Config, error) {
 	}
 	if v, ok := get("TRUSTED_PROXIES"); ok {
 		p, err := clientip.ParseTrusted(v)
-		if err != nil {
+		if multi, ok := err.(interface{ Unwrap() []error }); ok {
+			for _, err := range multi.Unwrap() {
+				errs = append(errs, fmt.Errorf("TRUSTED_PROXIES: %w", err))
+			}
+		} else if err != nil {
 			errs = append(errs, fmt.Errorf("TRUSTED_PROXIES: %w", err))
 		}
 		cfg.TrustedProxies = p
