@@ -67,11 +67,12 @@ type Config struct {
 	// prefixes of the token cookies, for plain-HTTP development only
 	// (COOKIE_INSECURE).
 	CookieInsecure bool
-	// RateLimit is the number of requests per second each client IP may make
-	// to the login, refresh and register endpoints (AUTH_RATE_LIMIT); 0 turns
-	// rate limiting off.
+	// RateLimit is the number of requests per second each client (an IPv4
+	// address or an IPv6 /64, see TrustedProxies) may make to the login,
+	// refresh and register endpoints (AUTH_RATE_LIMIT); 0 turns rate limiting
+	// off. It does not turn LoginFailureLimit off.
 	RateLimit float64
-	// RateBurst is how many requests a client IP may make at once before
+	// RateBurst is how many requests a client may make at once before
 	// RateLimit applies; ConfigFromEnv sets it to twice RateLimit, rounded up
 	// (10 for the default 5 requests per second).
 	RateBurst int
