@@ -4,7 +4,8 @@
 //	DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable \
 //	ADDR=127.0.0.1:8080 COOKIE_INSECURE=true go run ./examples/echo
 //
-// See package app for the routes and the environment variables
+// Open http://127.0.0.1:8080/ for the page (register, log in, sessions). See
+// package app for the routes and the environment variables
 // (AUTHENTIFY_<SETTING> overrides every token setting; behind a reverse
 // proxy, set TRUSTED_PROXIES to its addresses so that rate limits see each
 // client). It stops gracefully

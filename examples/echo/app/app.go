@@ -18,6 +18,7 @@
 //	GET    /me                  authenticated                         200 {user_id, username, device, session_id, created_at, expires_at}
 //	GET    /premium             authenticated, beta users only        200; 403
 //	GET    /healthz                                                   200; 503
+//	GET    /                    the page (page.go): HTML, /page.js, /page.css
 //
 // Every authenticated route answers 401 without or with a bad token, 400 for
 // a malformed Authorization header, 403 for a cross-origin cookie request
@@ -255,6 +256,9 @@ func (a *App) router() (*echo.Echo, error) {
 	e.GET("/me", a.me, authn)
 	e.GET("/premium", a.premium, authn, beta)
 	e.GET("/healthz", a.healthz)
+	if err := pageRoutes(e); err != nil {
+		return nil, err
+	}
 	return e, nil
 }
 
