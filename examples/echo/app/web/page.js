@@ -157,7 +157,11 @@ async function run(action, signedOutMessage = 'Your session has ended; please lo
       showSignedOut(signedOutMessage);
       return;
     }
-    rendered($('#signed-in').hidden ? 'out' : 'in', err.message, true);
+    if ($('#signed-in').hidden) {
+      showSignedOut(err.message, true);
+    } else {
+      rendered('in', err.message, true);
+    }
   }
 }
 
