@@ -175,9 +175,9 @@ func TestBrowserCookieSession(t *testing.T) {
 	})
 }
 
-// TestBrowserSessions: the page lists the user's sessions, revokes one,
-// logs out everywhere, and shows the logged-out state when the session was
-// revoked elsewhere and the refresh fails too.
+// TestBrowserSessions: the page lists the user's sessions, revokes another
+// one and its own, logs out everywhere, and shows the logged-out state when
+// the session was revoked elsewhere and the refresh fails too.
 func TestBrowserSessions(t *testing.T) {
 	s := newSite(t)
 	b := newBrowser(t)
@@ -217,6 +217,17 @@ func TestBrowserSessions(t *testing.T) {
 	}
 	if jar := b.cookies(s); len(jar) != 0 {
 		t.Errorf("cookies after log out everywhere: %v", slices.Sorted(maps.Keys(jar)))
+	}
+
+	// Revoking this browser's own session logs it out.
+	b.login("alice", "Chromium")
+	current := eval[string](b, `document.querySelector('#sessions tr.current').dataset.id`)
+	b.wantState(b.act(chromedp.Click(chromedp.CSS(`button.revoke[data-id="`+current+`"]`))), "out")
+	if got := b.status(); got != "This browser's session was revoked." {
+		t.Errorf("status = %q", got)
+	}
+	if jar := b.cookies(s); len(jar) != 0 {
+		t.Errorf("cookies after revoking this session: %v", slices.Sorted(maps.Keys(jar)))
 	}
 
 	// Revoked elsewhere: the 401 gets one refresh, which fails, and the

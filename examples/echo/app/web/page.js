@@ -211,7 +211,7 @@ function logout(path, message) {
     const res = await authed('POST', path);
     if (!res.ok) throw new Error(await problem(res));
     showSignedOut(message);
-  });
+  }, message); // a session already gone is logged out too
 }
 
 function onRevoke(ev) {
