@@ -123,7 +123,15 @@ func (e *Engine[T, U, P]) Issue(ctx context.Context, userID U, t Transport, payl
 	if e.s.EnforceSingleLogin {
 		in.SingleLogin = &Revocation{At: now, Reason: RevokedSingleLogin, Soft: e.s.KeepExpiredTokens}
 	}
-	tok, revoked, err := e.store.Insert(ctx, in)
+	type inserted struct {
+		tok     T
+		revoked int64
+	}
+	res, err := RetryWrite(ctx, func() (inserted, error) {
+		tok, n, err := e.store.Insert(ctx, in)
+		return inserted{tok, n}, err
+	})
+	tok, revoked := res.tok, res.revoked
 	if err != nil {
 		return zero, fmt.Errorf("authentify: issue token: %w", err)
 	}
@@ -140,7 +148,8 @@ func (e *Engine[T, U, P]) Verify(ctx context.Context, raw string, t Transport) (
 	if err := e.tokens.Parse(raw, KindAccess); err != nil {
 		return zero, err
 	}
-	tok, err := e.store.ByAccessHash(ctx, e.tokens.Hash(raw))
+	hash := e.tokens.Hash(raw)
+	tok, err := RetryRead(ctx, func() (T, error) { return e.store.ByAccessHash(ctx, hash) })
 	if errors.Is(err, ErrNotFound) {
 		return zero, refused(ReasonInvalid)
 	}
@@ -176,10 +185,12 @@ func (e *Engine[T, U, P]) Authenticate(ctx context.Context, raw string, t Transp
 		if !due {
 			break
 		}
-		slid, err := e.store.Slide(ctx, Slide{
+		// Idempotent: once applied, a repeat finds LastRefreshedAt changed.
+		sl := Slide{
 			ID: rec.ID, AccessHash: e.tokens.Hash(raw), SeenRefreshedAt: rec.LastRefreshedAt,
 			Now: now, ExpiresAt: exp, RefreshUntil: until,
-		})
+		}
+		slid, err := RetryRead(ctx, func() (T, error) { return e.store.Slide(ctx, sl) })
 		if err == nil {
 			tok, refreshed = slid, true
 			break
@@ -253,7 +264,7 @@ func (e *Engine[T, U, P]) Refresh(ctx context.Context, raw string, o IssueOption
 		return zero, err
 	}
 	oldHash := e.tokens.Hash(raw)
-	tok, err := e.store.ByRefreshHash(ctx, oldHash)
+	tok, err := RetryRead(ctx, func() (T, error) { return e.store.ByRefreshHash(ctx, oldHash) })
 	switch {
 	case err == nil:
 		issued, err := e.rotate(ctx, tok, raw, oldHash, o)
@@ -296,7 +307,7 @@ func (e *Engine[T, U, P]) rotate(ctx context.Context, tok T, raw string, oldHash
 			return zero, err
 		}
 	}
-	rotated, err := e.store.Rotate(ctx, rot) // ErrNotFound: lost the race
+	rotated, err := RetryWrite(ctx, func() (T, error) { return e.store.Rotate(ctx, rot) }) // ErrNotFound: lost the race
 	if err != nil {
 		return zero, err
 	}
@@ -308,11 +319,11 @@ func (e *Engine[T, U, P]) rotate(ctx context.Context, tok T, raw string, oldHash
 // retired token (the last 32 generations) after that is theft.
 func (e *Engine[T, U, P]) replay(ctx context.Context, raw string, oldHash []byte) (Issued[T], error) {
 	var zero Issued[T]
-	tok, err := e.store.ByPrevRefreshHash(ctx, oldHash)
+	tok, err := RetryRead(ctx, func() (T, error) { return e.store.ByPrevRefreshHash(ctx, oldHash) })
 	latest := err == nil
 	if errors.Is(err, ErrNotFound) {
 		// Older than the previous token: never a benign race.
-		tok, err = e.store.ByRetiredRefreshHash(ctx, oldHash)
+		tok, err = RetryRead(ctx, func() (T, error) { return e.store.ByRetiredRefreshHash(ctx, oldHash) })
 	}
 	if errors.Is(err, ErrNotFound) {
 		return zero, refused(ReasonInvalid)
@@ -328,8 +339,10 @@ func (e *Engine[T, U, P]) replay(ctx context.Context, raw string, oldHash []byte
 	if latest && inGrace(e.s, rec.RotatedAt, now) {
 		return e.rejoin(ctx, raw, rec.ID)
 	}
-	n, err := e.store.Revoke(ctx, Target[U]{Scope: ScopeToken, ID: rec.ID},
-		Revocation{At: now, Reason: RevokedRefreshReuse, Soft: e.s.KeepExpiredTokens})
+	n, err := RetryWrite(ctx, func() (int64, error) {
+		return e.store.Revoke(ctx, Target[U]{Scope: ScopeToken, ID: rec.ID},
+			Revocation{At: now, Reason: RevokedRefreshReuse, Soft: e.s.KeepExpiredTokens})
+	})
 	if err != nil {
 		return zero, err
 	}
@@ -350,7 +363,7 @@ func (e *Engine[T, U, P]) rejoin(ctx context.Context, raw string, id int64) (Iss
 	if !ok {
 		return zero, refused(ReasonRefreshRace)
 	}
-	cur, err := e.store.ByAccessHash(ctx, accessHash)
+	cur, err := RetryRead(ctx, func() (T, error) { return e.store.ByAccessHash(ctx, accessHash) })
 	if errors.Is(err, ErrNotFound) {
 		return zero, refused(ReasonRefreshRace)
 	}
@@ -403,7 +416,7 @@ func (e *Engine[T, U, P]) revokeBatches(ctx context.Context, target Target[U], r
 	batched := target.Scope == ScopeExpired || target.Scope == ScopePurge
 	var total int64
 	for {
-		n, err := e.store.Revoke(ctx, target, rv)
+		n, err := RetryWrite(ctx, func() (int64, error) { return e.store.Revoke(ctx, target, rv) })
 		total += n
 		if err != nil || !batched || n < int64(rv.Limit) {
 			return total, err
@@ -422,7 +435,8 @@ func (e *Engine[T, U, P]) notifyRevoke(ctx context.Context, ev RevokeEvent) {
 
 // Sessions lists the user's live sessions, newest first.
 func (e *Engine[T, U, P]) Sessions(ctx context.Context, userID U) ([]T, error) {
-	toks, err := e.store.Sessions(ctx, userID, e.Now())
+	now := e.Now()
+	toks, err := RetryRead(ctx, func() ([]T, error) { return e.store.Sessions(ctx, userID, now) })
 	if err != nil {
 		return nil, err
 	}

@@ -174,3 +174,42 @@ func TestApplyEnvOS(t *testing.T) {
 		t.Errorf("ApplyEnv(nil) = %v, token_ttl %v", err, s.TokenTTL)
 	}
 }
+
+func TestApplyEnvironReportsUnknownVariables(t *testing.T) {
+	environ := []string{
+		"AUTHENTIFY_TOKEN_TLL=1h",           // typo of TOKEN_TTL
+		"AUTHENTIFY_REFRESH_TOKEN_TTL=200h", // valid, applied
+		"AUTHENTIFY_TEST_DATABASE_URL=x",    // reserved for tests
+		"AUTHENTIFY_SOMETHING_ELSE=x",       // no near setting
+		"AUTHENTIFY_TOKEN_TLL=2h",           // reported once
+		"PATH=/bin", "NOT_AUTHENTIFY_X=1",
+	}
+	s := DefaultSettings()
+	err := s.ApplyEnviron(environ)
+	if err == nil {
+		t.Fatal("an AUTHENTIFY_* variable that names no setting was ignored")
+	}
+	msg := err.Error()
+	for _, want := range []string{"AUTHENTIFY_TOKEN_TLL: names no setting (did you mean AUTHENTIFY_TOKEN_TTL?)", "AUTHENTIFY_SOMETHING_ELSE: names no setting;"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error %q does not say %q", msg, want)
+		}
+	}
+	if strings.Count(msg, "AUTHENTIFY_TOKEN_TLL:") != 1 || strings.Contains(msg, "TEST_DATABASE_URL") || strings.Contains(msg, "PATH") {
+		t.Errorf("error reports the wrong variables: %q", msg)
+	}
+	if s.RefreshTokenTTL != 200*time.Hour || s.TokenTTL != DefaultSettings().TokenTTL {
+		t.Errorf("valid variables were not applied: %+v", s)
+	}
+	if err := CheckEnviron([]string{"AUTHENTIFY_TOKEN_TTL=1h", "AUTHENTIFY_MAX_SESSIONS_PER_USER=3", "AUTHENTIFY_SECRET_KEY="}); err != nil {
+		t.Errorf("valid names reported: %v", err)
+	}
+}
+
+func TestApplyEnvOSReportsUnknownVariables(t *testing.T) {
+	t.Setenv("AUTHENTIFY_TOKEN_TLL", "3h")
+	s := DefaultSettings()
+	if err := s.ApplyEnv(nil); err == nil || !strings.Contains(err.Error(), "AUTHENTIFY_TOKEN_TLL") {
+		t.Errorf("ApplyEnv(nil) = %v, want an error naming AUTHENTIFY_TOKEN_TLL", err)
+	}
+}
