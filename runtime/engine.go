@@ -102,7 +102,7 @@ func (e *Engine[T, U, P]) Issue(ctx context.Context, userID U, t Transport, payl
 		return zero, fmt.Errorf("authentify: issue: invalid transport %q", t)
 	}
 	now := e.Now()
-	exp, until, err := windowTimes(e.s, now, now, o)
+	exp, until, own, err := windowTimes(e.s, Record{}, now, now, o)
 	if err != nil {
 		return zero, err
 	}
@@ -112,7 +112,7 @@ func (e *Engine[T, U, P]) Issue(ctx context.Context, userID U, t Transport, payl
 	}
 	in := Insert[U, P]{
 		UserID: userID, Transport: t, AccessHash: accessHash,
-		CreatedAt: now, ExpiresAt: exp, RefreshUntil: until, Payload: payload,
+		CreatedAt: now, ExpiresAt: exp, RefreshUntil: until, AccessTTL: own.AccessTTL, RefreshTTL: own.RefreshTTL, Payload: payload,
 	}
 	var refresh Secret
 	if until != nil {
@@ -120,8 +120,14 @@ func (e *Engine[T, U, P]) Issue(ctx context.Context, userID U, t Transport, payl
 			return zero, err
 		}
 	}
-	if e.s.EnforceSingleLogin {
+	switch {
+	case e.s.EnforceSingleLogin:
 		in.SingleLogin = &Revocation{At: now, Reason: RevokedSingleLogin, Soft: e.s.KeepExpiredTokens}
+	case e.s.MaxSessionsPerUser > 0:
+		in.SessionCap = &SessionCap{
+			Keep:       int32(min(e.s.MaxSessionsPerUser-1, 1<<31-1)),
+			Revocation: Revocation{At: now, Reason: RevokedSessionLimit, Soft: e.s.KeepExpiredTokens},
+		}
 	}
 	type inserted struct {
 		tok     T
@@ -135,8 +141,11 @@ func (e *Engine[T, U, P]) Issue(ctx context.Context, userID U, t Transport, payl
 	if err != nil {
 		return zero, fmt.Errorf("authentify: issue token: %w", err)
 	}
-	if in.SingleLogin != nil {
+	switch {
+	case in.SingleLogin != nil:
 		e.notifyRevoke(ctx, RevokeEvent{Scope: ScopeUserOthers, TokenID: tok.record().ID, Reason: RevokedSingleLogin, Soft: in.SingleLogin.Soft, Count: revoked})
+	case in.SessionCap != nil:
+		e.notifyRevoke(ctx, RevokeEvent{Scope: ScopeSessionLimit, TokenID: tok.record().ID, Reason: RevokedSessionLimit, Soft: in.SessionCap.Revocation.Soft, Count: revoked})
 	}
 	return Issued[T]{AccessToken: access, RefreshToken: refresh, Token: tok}, nil
 }
@@ -259,6 +268,16 @@ func (e *Engine[T, U, P]) AuthenticateAny(ctx context.Context, creds []Credentia
 // a ReasonRefreshRace refusal otherwise; a replay after the window revokes
 // the whole session (ReasonRefreshReused) and runs OnReuseDetected.
 func (e *Engine[T, U, P]) Refresh(ctx context.Context, raw string, o IssueOptions) (Issued[T], error) {
+	return e.RefreshOver(ctx, raw, AnyTransport, o)
+}
+
+// RefreshOver is Refresh for a refresh token that arrived over transport t
+// (TransportHeader: in a request body, the header flow; TransportCookie: in
+// the refresh cookie). Under EnableAuthRestriction a session's refresh token
+// is redeemed only over the session's own transport: otherwise it is refused
+// with ReasonWrongTransport (401) and nothing changes. AnyTransport skips
+// the check, as Refresh does.
+func (e *Engine[T, U, P]) RefreshOver(ctx context.Context, raw string, t Transport, o IssueOptions) (Issued[T], error) {
 	var zero Issued[T]
 	if err := e.tokens.Parse(raw, KindRefresh); err != nil {
 		return zero, err
@@ -267,6 +286,9 @@ func (e *Engine[T, U, P]) Refresh(ctx context.Context, raw string, o IssueOption
 	tok, err := RetryRead(ctx, func() (T, error) { return e.store.ByRefreshHash(ctx, oldHash) })
 	switch {
 	case err == nil:
+		if !e.transportOK(tok.record(), t) {
+			return zero, refused(ReasonWrongTransport)
+		}
 		issued, err := e.rotate(ctx, tok, raw, oldHash, o)
 		if !errors.Is(err, ErrNotFound) {
 			return issued, err
@@ -275,11 +297,17 @@ func (e *Engine[T, U, P]) Refresh(ctx context.Context, raw string, o IssueOption
 	case !errors.Is(err, ErrNotFound):
 		return zero, err
 	}
-	return e.replay(ctx, raw, oldHash)
+	return e.replay(ctx, raw, oldHash, t)
 }
 
-func (e *Engine[T, U, P]) successor(raw string, k Kind) (Secret, []byte, error) {
-	if s, h, ok := e.tokens.Successor(raw, k); ok {
+// transportOK reports whether a credential of the session rec presented over
+// t passes the transport restriction.
+func (e *Engine[T, U, P]) transportOK(rec Record, t Transport) bool {
+	return t == AnyTransport || !e.s.EnableAuthRestriction || rec.Transport == t
+}
+
+func (e *Engine[T, U, P]) successor(raw string, salt []byte, k Kind) (Secret, []byte, error) {
+	if s, h, ok := e.tokens.Successor(raw, salt, k); ok {
 		return s, h, nil
 	}
 	return e.tokens.Mint(k)
@@ -292,18 +320,29 @@ func (e *Engine[T, U, P]) rotate(ctx context.Context, tok T, raw string, oldHash
 	if r := rec.refreshState(now); r != "" {
 		return zero, refused(r)
 	}
-	exp, until, err := windowTimes(e.s, rec.CreatedAt, now, o)
+	exp, until, own, err := windowTimes(e.s, rec, rec.CreatedAt, now, o)
 	if err != nil {
 		return zero, err
 	}
-	access, accessHash, err := e.successor(raw, KindAccess)
+	// A fresh salt per rotation: the secret key and this refresh token are
+	// not enough to derive the successors; racers read it from the row.
+	var salt []byte
+	if e.tokens.HasSecretKey() {
+		if salt, err = NewSalt(); err != nil {
+			return zero, err
+		}
+	}
+	access, accessHash, err := e.successor(raw, salt, KindAccess)
 	if err != nil {
 		return zero, err
 	}
-	rot := Rotation{ID: rec.ID, OldRefreshHash: oldHash, AccessHash: accessHash, Now: now, ExpiresAt: exp, RefreshUntil: until}
+	rot := Rotation{
+		ID: rec.ID, OldRefreshHash: oldHash, AccessHash: accessHash, Now: now, ExpiresAt: exp, RefreshUntil: until,
+		AccessTTL: own.AccessTTL, RefreshTTL: own.RefreshTTL, Salt: salt,
+	}
 	var refresh Secret
 	if until != nil {
-		if refresh, rot.RefreshHash, err = e.successor(raw, KindRefresh); err != nil {
+		if refresh, rot.RefreshHash, err = e.successor(raw, salt, KindRefresh); err != nil {
 			return zero, err
 		}
 	}
@@ -317,7 +356,7 @@ func (e *Engine[T, U, P]) rotate(ctx context.Context, tok T, raw string, oldHash
 // replay handles a refresh token that is no longer current: the previous
 // token of a session inside the grace window is a race; it or any older
 // retired token (the last 32 generations) after that is theft.
-func (e *Engine[T, U, P]) replay(ctx context.Context, raw string, oldHash []byte) (Issued[T], error) {
+func (e *Engine[T, U, P]) replay(ctx context.Context, raw string, oldHash []byte, t Transport) (Issued[T], error) {
 	var zero Issued[T]
 	tok, err := RetryRead(ctx, func() (T, error) { return e.store.ByPrevRefreshHash(ctx, oldHash) })
 	latest := err == nil
@@ -337,7 +376,10 @@ func (e *Engine[T, U, P]) replay(ctx context.Context, raw string, oldHash []byte
 	}
 	now := e.Now()
 	if latest && inGrace(e.s, rec.RotatedAt, now) {
-		return e.rejoin(ctx, raw, rec.ID)
+		if !e.transportOK(rec, t) {
+			return zero, refused(ReasonWrongTransport)
+		}
+		return e.rejoin(ctx, raw, oldHash, rec.ID)
 	}
 	n, err := RetryWrite(ctx, func() (int64, error) {
 		return e.store.Revoke(ctx, Target[U]{Scope: ScopeToken, ID: rec.ID},
@@ -357,12 +399,19 @@ func (e *Engine[T, U, P]) replay(ctx context.Context, raw string, oldHash []byte
 // With a SecretKey the winner's successors were derived from the same
 // presented token, so the loser can be handed the very same pair, after
 // checking that the row really holds it. Without a key it cannot.
-func (e *Engine[T, U, P]) rejoin(ctx context.Context, raw string, id int64) (Issued[T], error) {
+func (e *Engine[T, U, P]) rejoin(ctx context.Context, raw string, oldHash []byte, id int64) (Issued[T], error) {
 	var zero Issued[T]
-	access, accessHash, ok := e.tokens.Successor(raw, KindAccess)
-	if !ok {
+	if !e.tokens.HasSecretKey() {
 		return zero, refused(ReasonRefreshRace)
 	}
+	salt, err := RetryRead(ctx, func() ([]byte, error) { return e.store.RotationSalt(ctx, id, oldHash) })
+	if errors.Is(err, ErrNotFound) {
+		return zero, refused(ReasonRefreshRace) // rotated again meanwhile
+	}
+	if err != nil {
+		return zero, err
+	}
+	access, accessHash, _ := e.tokens.Successor(raw, salt, KindAccess)
 	cur, err := RetryRead(ctx, func() (T, error) { return e.store.ByAccessHash(ctx, accessHash) })
 	if errors.Is(err, ErrNotFound) {
 		return zero, refused(ReasonRefreshRace)
@@ -376,7 +425,7 @@ func (e *Engine[T, U, P]) rejoin(ctx context.Context, raw string, id int64) (Iss
 	}
 	issued := Issued[T]{AccessToken: access, Token: cur}
 	if rec.RefreshUntil != nil {
-		issued.RefreshToken, _, _ = e.tokens.Successor(raw, KindRefresh)
+		issued.RefreshToken, _, _ = e.tokens.Successor(raw, salt, KindRefresh)
 	}
 	return issued, nil
 }
@@ -433,12 +482,25 @@ func (e *Engine[T, U, P]) notifyRevoke(ctx context.Context, ev RevokeEvent) {
 	}
 }
 
-// Sessions lists the user's live sessions, newest first.
-func (e *Engine[T, U, P]) Sessions(ctx context.Context, userID U) ([]T, error) {
-	now := e.Now()
-	toks, err := RetryRead(ctx, func() ([]T, error) { return e.store.Sessions(ctx, userID, now) })
-	if err != nil {
-		return nil, err
+// Sessions lists the user's live sessions, newest first: at most limit of
+// them (0: all) after the cursor (zero: from the newest). next is the
+// cursor of the following page, zero when there is none.
+func (e *Engine[T, U, P]) Sessions(ctx context.Context, userID U, limit int, after SessionCursor) (page []T, next SessionCursor, err error) {
+	if limit < 0 {
+		return nil, SessionCursor{}, fmt.Errorf("authentify: list sessions: negative limit %d", limit)
 	}
-	return toks, nil
+	p := SessionPage{After: after}
+	if limit > 0 {
+		p.Limit = int32(min(limit, 1<<31-2)) + 1 // one more tells whether a next page exists
+	}
+	now := e.Now()
+	toks, err := RetryRead(ctx, func() ([]T, error) { return e.store.Sessions(ctx, userID, now, p) })
+	if err != nil {
+		return nil, SessionCursor{}, err
+	}
+	if limit > 0 && len(toks) > limit {
+		toks = toks[:limit]
+		next = CursorOf(toks[limit-1].record())
+	}
+	return toks, next, nil
 }

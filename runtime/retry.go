@@ -27,8 +27,9 @@ const (
 	// FailureConnectionLost: the statement's connection died under it
 	// (57P01 admin shutdown, 57P02 crash shutdown, a class 08 connection
 	// failure, a reset or closed socket, an unexpected EOF). Whether a
-	// write took effect is unknown, so only reads are retried (RetryRead),
-	// on another connection of the pool; otherwise HTTP 503.
+	// write took effect is unknown, so only idempotent statements are
+	// retried (RetryRead), on another connection of the pool; otherwise
+	// HTTP 503.
 	FailureConnectionLost
 	// FailureUnavailable: the database cannot be reached (a refused dial,
 	// a closed pool, a cancelled or expired context, a server that is
@@ -75,14 +76,23 @@ func ClassifyFailure(err error) Failure {
 	return FailureUnavailable
 }
 
-// RetryRead runs op, an idempotent read, and runs it once more when it
-// failed with FailureConnectionLost or FailureTransient and ctx is not done:
-// a pool hands the second attempt another connection, so a connection that
-// died (a restarted backend, pg_terminate_backend) costs the caller
-// nothing. Any other failure is returned at once, so an outage still
-// answers quickly.
+// MaxLostConnections bounds how many lost connections in a row RetryRead
+// retries past. A pool hands a retry another connection and drops the dead
+// one, but after a mass disconnect (a restarted server, every backend
+// terminated) its other idle connections may be dead too, each failing one
+// attempt at once: retrying only once would still fail some requests.
+const MaxLostConnections = 8
+
+// RetryRead runs op, an idempotent statement (a read, or a conditional
+// write that a repeat cannot apply twice), and runs it again when it failed
+// because its connection died (FailureConnectionLost: up to
+// MaxLostConnections more times, each on another connection of the pool)
+// or the server aborted it (FailureTransient: once), while ctx is not done.
+// A lost connection thus costs the caller nothing. Any other failure, such
+// as a refused dial when the database is down, is returned at once, so an
+// outage still answers quickly.
 func RetryRead[T any](ctx context.Context, op func() (T, error)) (T, error) {
-	return retry(ctx, op, FailureConnectionLost, FailureTransient)
+	return retry(ctx, op, MaxLostConnections)
 }
 
 // RetryWrite runs op, one write statement (or one transaction), and runs it
@@ -90,19 +100,29 @@ func RetryRead[T any](ctx context.Context, op func() (T, error)) (T, error) {
 // effect) and ctx is not done. A lost connection is not retried: the write
 // may have committed.
 func RetryWrite[T any](ctx context.Context, op func() (T, error)) (T, error) {
-	return retry(ctx, op, FailureTransient)
+	return retry(ctx, op, 0)
 }
 
-func retry[T any](ctx context.Context, op func() (T, error), retryable ...Failure) (T, error) {
-	v, err := op()
-	if err == nil || ctx.Err() != nil {
-		return v, err
-	}
-	c := ClassifyFailure(err)
-	for _, r := range retryable {
-		if c == r {
-			return op()
+func retry[T any](ctx context.Context, op func() (T, error), maxLost int) (T, error) {
+	transient := false
+	for lost := 0; ; {
+		v, err := op()
+		if err == nil || ctx.Err() != nil {
+			return v, err
+		}
+		switch ClassifyFailure(err) {
+		case FailureTransient:
+			if transient {
+				return v, err
+			}
+			transient = true
+		case FailureConnectionLost:
+			if lost == maxLost {
+				return v, err
+			}
+			lost++
+		default:
+			return v, err
 		}
 	}
-	return v, err
 }

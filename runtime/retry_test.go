@@ -81,7 +81,11 @@ func TestRetry(t *testing.T) {
 		{"read: lost connection, then success", []error{pgErr("57P01"), nil}, false, false, 2, true},
 		{"read: reset, then success", []error{io.ErrUnexpectedEOF, nil}, false, false, 2, true},
 		{"read: deadlock, then success", []error{pgErr("40P01"), nil}, false, false, 2, true},
-		{"read: retried once only", []error{pgErr("57P01"), pgErr("57P01"), nil}, false, false, 2, false},
+		{"read: several dead connections in a row", []error{pgErr("57P01"), io.ErrUnexpectedEOF, pgErr("57P01"), nil}, false, false, 4, true},
+		{"read: lost connections are bounded", lostN(MaxLostConnections + 2), false, false, MaxLostConnections + 1, false},
+		{"read: transient retried once only", []error{pgErr("40001"), pgErr("40001"), nil}, false, false, 2, false},
+		{"read: lost then transient then lost", []error{pgErr("57P01"), pgErr("40P01"), pgErr("57P01"), nil}, false, false, 4, true},
+		{"read: lost, then the database is down", []error{pgErr("57P01"), &net.OpError{Op: "dial", Err: syscall.ECONNREFUSED}, nil}, false, false, 2, false},
 		{"read: outage is not retried", []error{&net.OpError{Op: "dial", Err: syscall.ECONNREFUSED}, nil}, false, false, 1, false},
 		{"read: not found is an answer", []error{ErrNotFound, nil}, false, false, 1, false},
 		{"read: permanent is not retried", []error{pgErr("23505"), nil}, false, false, 1, false},
@@ -121,4 +125,12 @@ func TestRetry(t *testing.T) {
 			}
 		})
 	}
+}
+
+func lostN(n int) []error {
+	errs := make([]error, n)
+	for i := range errs {
+		errs[i] = pgErr("57P01")
+	}
+	return errs
 }
