@@ -5,7 +5,8 @@
 //	ADDR=127.0.0.1:8080 COOKIE_INSECURE=true go run ./examples/echo
 //
 // See package app for the routes and the environment variables
-// (AUTHENTIFY_<SETTING> overrides every token setting). It stops gracefully
+// (AUTHENTIFY_<SETTING> overrides every token setting; an AUTHENTIFY_*
+// variable that names no setting stops it at start). It stops gracefully
 // on SIGINT or SIGTERM.
 package main
 
@@ -35,7 +36,7 @@ func main() {
 func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	cfg, err := app.ConfigFromEnv(os.LookupEnv)
+	cfg, err := app.ConfigFromEnviron(os.Environ())
 	if err != nil {
 		return err
 	}
