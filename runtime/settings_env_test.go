@@ -31,6 +31,8 @@ func TestSet(t *testing.T) {
 		{"enable_auth_restriction", "false", func(s Settings) bool { return !s.EnableAuthRestriction }},
 		{"keep_expired_tokens", "t", func(s Settings) bool { return s.KeepExpiredTokens }},
 		{"hash_algorithm", "sha512", func(s Settings) bool { return s.HashAlgorithm == "sha512" }},
+		{"max_sessions_per_user", " 5 ", func(s Settings) bool { return s.MaxSessionsPerUser == 5 }},
+		{"max_sessions_per_user", "0", func(s Settings) bool { return s.MaxSessionsPerUser == 0 }},
 		{"header_prefixes", "Bearer, Token ,X-Key", func(s Settings) bool {
 			return slices.Equal(s.HeaderPrefixes, []string{"Bearer", "Token", "X-Key"})
 		}},
@@ -71,6 +73,7 @@ func TestSetErrors(t *testing.T) {
 		{"refresh_grace_period", "never", []string{"refresh_grace_period", `"never"`}},
 		{"auto_refresh", "yes", []string{"auto_refresh", `"yes"`, "true or false"}},
 		{"keep_expired_tokens", "", []string{"keep_expired_tokens"}},
+		{"max_sessions_per_user", "five", []string{"max_sessions_per_user", `"five"`, "whole number"}},
 		{"tokn_ttl", "1h", []string{`unknown setting "tokn_ttl"`, "token_ttl, refresh_token_ttl", "secret_key"}},
 		{"TOKEN_TTL", "1h", []string{"unknown setting"}},
 		{"secret_key", "base64:not base64!!", []string{"secret_key", "not valid base64"}},
