@@ -7,16 +7,40 @@
 -- Times are parameters (the service's clock), never now().
 INSERT INTO "auth_tokens" (
     "user_id", "auth_type", "access_hash", "refresh_hash", "context",
-    "created_at", "last_refreshed_at", "expires_at", "refresh_until"
+    "created_at", "last_refreshed_at", "expires_at", "refresh_until", "access_ttl_ns", "refresh_ttl_ns"
 ) VALUES (
     @user_id::bigint, @auth_type::text, @access_hash::bytea, sqlc.narg(refresh_hash), @context::jsonb,
-    @created_at::timestamptz, @created_at::timestamptz, sqlc.narg(expires_at), sqlc.narg(refresh_until)
+    @created_at::timestamptz, @created_at::timestamptz, sqlc.narg(expires_at), sqlc.narg(refresh_until),
+    sqlc.narg(access_ttl_ns)::bigint, sqlc.narg(refresh_ttl_ns)::bigint
 )
 RETURNING *;
 
 -- name: LockUser :exec
--- Serializes logins of one user (single-login) until the transaction ends.
+-- Serializes logins of one user (single-login, max_sessions_per_user) until
+-- the transaction ends.
 SELECT pg_advisory_xact_lock(hashtextextended(@lock_key::text, 0));
+
+-- name: RevokeSessionsBeyond :execrows
+-- max_sessions_per_user: revokes the user's live sessions beyond the newest
+-- @keep, under LockUser.
+UPDATE "auth_tokens" SET "revoked_at" = @at::timestamptz, "revoke_reason" = @reason::text
+WHERE "id" IN (
+    SELECT "s"."id" FROM "auth_tokens" AS "s"
+    WHERE "s"."user_id" = @user_id::bigint AND "s"."revoked_at" IS NULL
+      AND ("s"."expires_at" IS NULL OR "s"."expires_at" > @at::timestamptz OR "s"."refresh_until" > @at::timestamptz)
+    ORDER BY "s"."created_at" DESC, "s"."id" DESC
+    OFFSET @keep::integer
+);
+
+-- name: DeleteSessionsBeyond :execrows
+DELETE FROM "auth_tokens"
+WHERE "id" IN (
+    SELECT "s"."id" FROM "auth_tokens" AS "s"
+    WHERE "s"."user_id" = @user_id::bigint AND "s"."revoked_at" IS NULL
+      AND ("s"."expires_at" IS NULL OR "s"."expires_at" > @at::timestamptz OR "s"."refresh_until" > @at::timestamptz)
+    ORDER BY "s"."created_at" DESC, "s"."id" DESC
+    OFFSET @keep::integer
+);
 
 -- name: TokenByAccessHash :one
 SELECT * FROM "auth_tokens" WHERE "access_hash" = @hash::bytea;
@@ -33,6 +57,10 @@ ORDER BY "rotated_at" DESC LIMIT 1;
 SELECT * FROM "auth_tokens" WHERE "retired_refresh_hashes" @> ARRAY[@hash::bytea]
 ORDER BY "rotated_at" DESC LIMIT 1;
 
+-- name: RotationSalt :one
+-- The salt of the rotation that retired the refresh token @prev_hash.
+SELECT "rotation_salt" FROM "auth_tokens" WHERE "id" = @id::bigint AND "prev_refresh_hash" = @prev_hash::bytea;
+
 -- name: SlideToken :one
 UPDATE "auth_tokens"
 SET "expires_at" = sqlc.narg(expires_at), "refresh_until" = sqlc.narg(refresh_until), "last_refreshed_at" = @now::timestamptz
@@ -47,7 +75,9 @@ SET "access_hash" = @access_hash::bytea, "refresh_hash" = sqlc.narg(refresh_hash
     "retired_refresh_hashes" = (CASE WHEN "prev_refresh_hash" IS NULL THEN "retired_refresh_hashes"
         ELSE ARRAY["prev_refresh_hash"] || "retired_refresh_hashes" END)[1:31],
     "rotated_at" = @now::timestamptz, "last_refreshed_at" = @now::timestamptz,
-    "expires_at" = sqlc.narg(expires_at), "refresh_until" = sqlc.narg(refresh_until)
+    "expires_at" = sqlc.narg(expires_at), "refresh_until" = sqlc.narg(refresh_until),
+    "access_ttl_ns" = sqlc.narg(access_ttl_ns)::bigint, "refresh_ttl_ns" = sqlc.narg(refresh_ttl_ns)::bigint,
+    "rotation_salt" = sqlc.narg(salt)::bytea
 WHERE "id" = @id::bigint AND "refresh_hash" = @old_refresh_hash::bytea
   AND "revoked_at" IS NULL AND "refresh_until" > @now::timestamptz
 RETURNING *;
@@ -73,12 +103,27 @@ WHERE "user_id" = @user_id::bigint AND "revoked_at" IS NULL;
 -- name: DeleteUserTokens :execrows
 DELETE FROM "auth_tokens" WHERE "user_id" = @user_id::bigint;
 
--- name: RevokeOtherUserTokens :execrows
-UPDATE "auth_tokens" SET "revoked_at" = @at::timestamptz, "revoke_reason" = @reason::text
-WHERE "user_id" = @user_id::bigint AND "id" <> @keep_id::bigint AND "revoked_at" IS NULL;
+-- name: RevokeOtherUserTokens :one
+-- Touches nothing unless @keep_id is the user's (kept = false then).
+WITH "keep" AS (
+    SELECT 1 FROM "auth_tokens" WHERE "id" = @keep_id::bigint AND "user_id" = @user_id::bigint
+), "done" AS (
+    UPDATE "auth_tokens" SET "revoked_at" = @at::timestamptz, "revoke_reason" = @reason::text
+    WHERE "user_id" = @user_id::bigint AND "id" <> @keep_id::bigint AND "revoked_at" IS NULL
+      AND EXISTS (SELECT 1 FROM "keep")
+    RETURNING 1
+)
+SELECT EXISTS (SELECT 1 FROM "keep") AS "kept", (SELECT count(*) FROM "done")::bigint AS "revoked";
 
--- name: DeleteOtherUserTokens :execrows
-DELETE FROM "auth_tokens" WHERE "user_id" = @user_id::bigint AND "id" <> @keep_id::bigint;
+-- name: DeleteOtherUserTokens :one
+WITH "keep" AS (
+    SELECT 1 FROM "auth_tokens" WHERE "id" = @keep_id::bigint AND "user_id" = @user_id::bigint
+), "done" AS (
+    DELETE FROM "auth_tokens"
+    WHERE "user_id" = @user_id::bigint AND "id" <> @keep_id::bigint AND EXISTS (SELECT 1 FROM "keep")
+    RETURNING 1
+)
+SELECT EXISTS (SELECT 1 FROM "keep") AS "kept", (SELECT count(*) FROM "done")::bigint AS "revoked";
 
 -- name: RevokeExpiredUserTokens :execrows
 -- A session is over when its access token expired and no refresh window is open.
@@ -121,7 +166,13 @@ WHERE "id" IN (
 );
 
 -- name: UserSessions :many
+-- Keyset pagination: the sessions after (@after_created_at, @after_id) in
+-- newest-first order; a NULL cursor starts at the newest, a NULL limit
+-- returns all.
 SELECT * FROM "auth_tokens"
 WHERE "user_id" = @user_id::bigint AND "revoked_at" IS NULL
   AND ("expires_at" IS NULL OR "expires_at" > @now::timestamptz OR "refresh_until" > @now::timestamptz)
-ORDER BY "created_at" DESC, "id" DESC;
+  AND (sqlc.narg(after_created_at)::timestamptz IS NULL
+       OR ("created_at", "id") < (sqlc.narg(after_created_at)::timestamptz, @after_id::bigint))
+ORDER BY "created_at" DESC, "id" DESC
+LIMIT sqlc.narg(max_rows)::integer;

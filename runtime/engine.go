@@ -102,7 +102,7 @@ func (e *Engine[T, U, P]) Issue(ctx context.Context, userID U, t Transport, payl
 		return zero, fmt.Errorf("authentify: issue: invalid transport %q", t)
 	}
 	now := e.Now()
-	exp, until, err := windowTimes(e.s, now, now, o)
+	exp, until, own, err := windowTimes(e.s, Record{}, now, now, o)
 	if err != nil {
 		return zero, err
 	}
@@ -112,7 +112,7 @@ func (e *Engine[T, U, P]) Issue(ctx context.Context, userID U, t Transport, payl
 	}
 	in := Insert[U, P]{
 		UserID: userID, Transport: t, AccessHash: accessHash,
-		CreatedAt: now, ExpiresAt: exp, RefreshUntil: until, Payload: payload,
+		CreatedAt: now, ExpiresAt: exp, RefreshUntil: until, AccessTTL: own.AccessTTL, RefreshTTL: own.RefreshTTL, Payload: payload,
 	}
 	var refresh Secret
 	if until != nil {
@@ -120,15 +120,32 @@ func (e *Engine[T, U, P]) Issue(ctx context.Context, userID U, t Transport, payl
 			return zero, err
 		}
 	}
-	if e.s.EnforceSingleLogin {
+	switch {
+	case e.s.EnforceSingleLogin:
 		in.SingleLogin = &Revocation{At: now, Reason: RevokedSingleLogin, Soft: e.s.KeepExpiredTokens}
+	case e.s.MaxSessionsPerUser > 0:
+		in.SessionCap = &SessionCap{
+			Keep:       int32(min(e.s.MaxSessionsPerUser-1, 1<<31-1)),
+			Revocation: Revocation{At: now, Reason: RevokedSessionLimit, Soft: e.s.KeepExpiredTokens},
+		}
 	}
-	tok, revoked, err := e.store.Insert(ctx, in)
+	type inserted struct {
+		tok     T
+		revoked int64
+	}
+	res, err := RetryWrite(ctx, func() (inserted, error) {
+		tok, n, err := e.store.Insert(ctx, in)
+		return inserted{tok, n}, err
+	})
+	tok, revoked := res.tok, res.revoked
 	if err != nil {
 		return zero, fmt.Errorf("authentify: issue token: %w", err)
 	}
-	if in.SingleLogin != nil {
+	switch {
+	case in.SingleLogin != nil:
 		e.notifyRevoke(ctx, RevokeEvent{Scope: ScopeUserOthers, TokenID: tok.record().ID, Reason: RevokedSingleLogin, Soft: in.SingleLogin.Soft, Count: revoked})
+	case in.SessionCap != nil:
+		e.notifyRevoke(ctx, RevokeEvent{Scope: ScopeSessionLimit, TokenID: tok.record().ID, Reason: RevokedSessionLimit, Soft: in.SessionCap.Revocation.Soft, Count: revoked})
 	}
 	return Issued[T]{AccessToken: access, RefreshToken: refresh, Token: tok}, nil
 }
@@ -140,7 +157,8 @@ func (e *Engine[T, U, P]) Verify(ctx context.Context, raw string, t Transport) (
 	if err := e.tokens.Parse(raw, KindAccess); err != nil {
 		return zero, err
 	}
-	tok, err := e.store.ByAccessHash(ctx, e.tokens.Hash(raw))
+	hash := e.tokens.Hash(raw)
+	tok, err := RetryRead(ctx, func() (T, error) { return e.store.ByAccessHash(ctx, hash) })
 	if errors.Is(err, ErrNotFound) {
 		return zero, refused(ReasonInvalid)
 	}
@@ -176,10 +194,12 @@ func (e *Engine[T, U, P]) Authenticate(ctx context.Context, raw string, t Transp
 		if !due {
 			break
 		}
-		slid, err := e.store.Slide(ctx, Slide{
+		// Idempotent: once applied, a repeat finds LastRefreshedAt changed.
+		sl := Slide{
 			ID: rec.ID, AccessHash: e.tokens.Hash(raw), SeenRefreshedAt: rec.LastRefreshedAt,
 			Now: now, ExpiresAt: exp, RefreshUntil: until,
-		})
+		}
+		slid, err := RetryRead(ctx, func() (T, error) { return e.store.Slide(ctx, sl) })
 		if err == nil {
 			tok, refreshed = slid, true
 			break
@@ -248,14 +268,27 @@ func (e *Engine[T, U, P]) AuthenticateAny(ctx context.Context, creds []Credentia
 // a ReasonRefreshRace refusal otherwise; a replay after the window revokes
 // the whole session (ReasonRefreshReused) and runs OnReuseDetected.
 func (e *Engine[T, U, P]) Refresh(ctx context.Context, raw string, o IssueOptions) (Issued[T], error) {
+	return e.RefreshOver(ctx, raw, AnyTransport, o)
+}
+
+// RefreshOver is Refresh for a refresh token that arrived over transport t
+// (TransportHeader: in a request body, the header flow; TransportCookie: in
+// the refresh cookie). Under EnableAuthRestriction a session's refresh token
+// is redeemed only over the session's own transport: otherwise it is refused
+// with ReasonWrongTransport (401) and nothing changes. AnyTransport skips
+// the check, as Refresh does.
+func (e *Engine[T, U, P]) RefreshOver(ctx context.Context, raw string, t Transport, o IssueOptions) (Issued[T], error) {
 	var zero Issued[T]
 	if err := e.tokens.Parse(raw, KindRefresh); err != nil {
 		return zero, err
 	}
 	oldHash := e.tokens.Hash(raw)
-	tok, err := e.store.ByRefreshHash(ctx, oldHash)
+	tok, err := RetryRead(ctx, func() (T, error) { return e.store.ByRefreshHash(ctx, oldHash) })
 	switch {
 	case err == nil:
+		if !e.transportOK(tok.record(), t) {
+			return zero, refused(ReasonWrongTransport)
+		}
 		issued, err := e.rotate(ctx, tok, raw, oldHash, o)
 		if !errors.Is(err, ErrNotFound) {
 			return issued, err
@@ -264,11 +297,17 @@ func (e *Engine[T, U, P]) Refresh(ctx context.Context, raw string, o IssueOption
 	case !errors.Is(err, ErrNotFound):
 		return zero, err
 	}
-	return e.replay(ctx, raw, oldHash)
+	return e.replay(ctx, raw, oldHash, t)
 }
 
-func (e *Engine[T, U, P]) successor(raw string, k Kind) (Secret, []byte, error) {
-	if s, h, ok := e.tokens.Successor(raw, k); ok {
+// transportOK reports whether a credential of the session rec presented over
+// t passes the transport restriction.
+func (e *Engine[T, U, P]) transportOK(rec Record, t Transport) bool {
+	return t == AnyTransport || !e.s.EnableAuthRestriction || rec.Transport == t
+}
+
+func (e *Engine[T, U, P]) successor(raw string, salt []byte, k Kind) (Secret, []byte, error) {
+	if s, h, ok := e.tokens.Successor(raw, salt, k); ok {
 		return s, h, nil
 	}
 	return e.tokens.Mint(k)
@@ -281,22 +320,33 @@ func (e *Engine[T, U, P]) rotate(ctx context.Context, tok T, raw string, oldHash
 	if r := rec.refreshState(now); r != "" {
 		return zero, refused(r)
 	}
-	exp, until, err := windowTimes(e.s, rec.CreatedAt, now, o)
+	exp, until, own, err := windowTimes(e.s, rec, rec.CreatedAt, now, o)
 	if err != nil {
 		return zero, err
 	}
-	access, accessHash, err := e.successor(raw, KindAccess)
-	if err != nil {
-		return zero, err
-	}
-	rot := Rotation{ID: rec.ID, OldRefreshHash: oldHash, AccessHash: accessHash, Now: now, ExpiresAt: exp, RefreshUntil: until}
-	var refresh Secret
-	if until != nil {
-		if refresh, rot.RefreshHash, err = e.successor(raw, KindRefresh); err != nil {
+	// A fresh salt per rotation: the secret key and this refresh token are
+	// not enough to derive the successors; racers read it from the row.
+	var salt []byte
+	if e.tokens.HasSecretKey() {
+		if salt, err = NewSalt(); err != nil {
 			return zero, err
 		}
 	}
-	rotated, err := e.store.Rotate(ctx, rot) // ErrNotFound: lost the race
+	access, accessHash, err := e.successor(raw, salt, KindAccess)
+	if err != nil {
+		return zero, err
+	}
+	rot := Rotation{
+		ID: rec.ID, OldRefreshHash: oldHash, AccessHash: accessHash, Now: now, ExpiresAt: exp, RefreshUntil: until,
+		AccessTTL: own.AccessTTL, RefreshTTL: own.RefreshTTL, Salt: salt,
+	}
+	var refresh Secret
+	if until != nil {
+		if refresh, rot.RefreshHash, err = e.successor(raw, salt, KindRefresh); err != nil {
+			return zero, err
+		}
+	}
+	rotated, err := RetryWrite(ctx, func() (T, error) { return e.store.Rotate(ctx, rot) }) // ErrNotFound: lost the race
 	if err != nil {
 		return zero, err
 	}
@@ -306,13 +356,13 @@ func (e *Engine[T, U, P]) rotate(ctx context.Context, tok T, raw string, oldHash
 // replay handles a refresh token that is no longer current: the previous
 // token of a session inside the grace window is a race; it or any older
 // retired token (the last 32 generations) after that is theft.
-func (e *Engine[T, U, P]) replay(ctx context.Context, raw string, oldHash []byte) (Issued[T], error) {
+func (e *Engine[T, U, P]) replay(ctx context.Context, raw string, oldHash []byte, t Transport) (Issued[T], error) {
 	var zero Issued[T]
-	tok, err := e.store.ByPrevRefreshHash(ctx, oldHash)
+	tok, err := RetryRead(ctx, func() (T, error) { return e.store.ByPrevRefreshHash(ctx, oldHash) })
 	latest := err == nil
 	if errors.Is(err, ErrNotFound) {
 		// Older than the previous token: never a benign race.
-		tok, err = e.store.ByRetiredRefreshHash(ctx, oldHash)
+		tok, err = RetryRead(ctx, func() (T, error) { return e.store.ByRetiredRefreshHash(ctx, oldHash) })
 	}
 	if errors.Is(err, ErrNotFound) {
 		return zero, refused(ReasonInvalid)
@@ -326,10 +376,15 @@ func (e *Engine[T, U, P]) replay(ctx context.Context, raw string, oldHash []byte
 	}
 	now := e.Now()
 	if latest && inGrace(e.s, rec.RotatedAt, now) {
-		return e.rejoin(ctx, raw, rec.ID)
+		if !e.transportOK(rec, t) {
+			return zero, refused(ReasonWrongTransport)
+		}
+		return e.rejoin(ctx, raw, oldHash, rec.ID)
 	}
-	n, err := e.store.Revoke(ctx, Target[U]{Scope: ScopeToken, ID: rec.ID},
-		Revocation{At: now, Reason: RevokedRefreshReuse, Soft: e.s.KeepExpiredTokens})
+	n, err := RetryWrite(ctx, func() (int64, error) {
+		return e.store.Revoke(ctx, Target[U]{Scope: ScopeToken, ID: rec.ID},
+			Revocation{At: now, Reason: RevokedRefreshReuse, Soft: e.s.KeepExpiredTokens})
+	})
 	if err != nil {
 		return zero, err
 	}
@@ -344,13 +399,20 @@ func (e *Engine[T, U, P]) replay(ctx context.Context, raw string, oldHash []byte
 // With a SecretKey the winner's successors were derived from the same
 // presented token, so the loser can be handed the very same pair, after
 // checking that the row really holds it. Without a key it cannot.
-func (e *Engine[T, U, P]) rejoin(ctx context.Context, raw string, id int64) (Issued[T], error) {
+func (e *Engine[T, U, P]) rejoin(ctx context.Context, raw string, oldHash []byte, id int64) (Issued[T], error) {
 	var zero Issued[T]
-	access, accessHash, ok := e.tokens.Successor(raw, KindAccess)
-	if !ok {
+	if !e.tokens.HasSecretKey() {
 		return zero, refused(ReasonRefreshRace)
 	}
-	cur, err := e.store.ByAccessHash(ctx, accessHash)
+	salt, err := RetryRead(ctx, func() ([]byte, error) { return e.store.RotationSalt(ctx, id, oldHash) })
+	if errors.Is(err, ErrNotFound) {
+		return zero, refused(ReasonRefreshRace) // rotated again meanwhile
+	}
+	if err != nil {
+		return zero, err
+	}
+	access, accessHash, _ := e.tokens.Successor(raw, salt, KindAccess)
+	cur, err := RetryRead(ctx, func() (T, error) { return e.store.ByAccessHash(ctx, accessHash) })
 	if errors.Is(err, ErrNotFound) {
 		return zero, refused(ReasonRefreshRace)
 	}
@@ -363,7 +425,7 @@ func (e *Engine[T, U, P]) rejoin(ctx context.Context, raw string, id int64) (Iss
 	}
 	issued := Issued[T]{AccessToken: access, Token: cur}
 	if rec.RefreshUntil != nil {
-		issued.RefreshToken, _, _ = e.tokens.Successor(raw, KindRefresh)
+		issued.RefreshToken, _, _ = e.tokens.Successor(raw, salt, KindRefresh)
 	}
 	return issued, nil
 }
@@ -403,7 +465,7 @@ func (e *Engine[T, U, P]) revokeBatches(ctx context.Context, target Target[U], r
 	batched := target.Scope == ScopeExpired || target.Scope == ScopePurge
 	var total int64
 	for {
-		n, err := e.store.Revoke(ctx, target, rv)
+		n, err := RetryWrite(ctx, func() (int64, error) { return e.store.Revoke(ctx, target, rv) })
 		total += n
 		if err != nil || !batched || n < int64(rv.Limit) {
 			return total, err
@@ -420,11 +482,25 @@ func (e *Engine[T, U, P]) notifyRevoke(ctx context.Context, ev RevokeEvent) {
 	}
 }
 
-// Sessions lists the user's live sessions, newest first.
-func (e *Engine[T, U, P]) Sessions(ctx context.Context, userID U) ([]T, error) {
-	toks, err := e.store.Sessions(ctx, userID, e.Now())
-	if err != nil {
-		return nil, err
+// Sessions lists the user's live sessions, newest first: at most limit of
+// them (0: all) after the cursor (zero: from the newest). next is the
+// cursor of the following page, zero when there is none.
+func (e *Engine[T, U, P]) Sessions(ctx context.Context, userID U, limit int, after SessionCursor) (page []T, next SessionCursor, err error) {
+	if limit < 0 {
+		return nil, SessionCursor{}, fmt.Errorf("authentify: list sessions: negative limit %d", limit)
 	}
-	return toks, nil
+	p := SessionPage{After: after}
+	if limit > 0 {
+		p.Limit = int32(min(limit, 1<<31-2)) + 1 // one more tells whether a next page exists
+	}
+	now := e.Now()
+	toks, err := RetryRead(ctx, func() ([]T, error) { return e.store.Sessions(ctx, userID, now, p) })
+	if err != nil {
+		return nil, SessionCursor{}, err
+	}
+	if limit > 0 && len(toks) > limit {
+		toks = toks[:limit]
+		next = CursorOf(toks[limit-1].record())
+	}
+	return toks, next, nil
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 )
 
 // Reason says why a credential was refused. Reasons are safe to log and to
@@ -113,12 +112,13 @@ func HTTPStatus(err error) int {
 type sqlStater interface{ SQLState() string }
 
 // StoreError classifies an error from a Store's driver: nil stays nil,
-// notFound (e.g. pgx.ErrNoRows) becomes ErrNotFound, a server error whose
-// SQLSTATE says the server is unreachable, shutting down or out of resources
-// (classes 08, 53, 57P) is wrapped with Unavailable, any other server error
-// (a constraint violation, a bug) is returned wrapped but not as
-// unavailable, and every error without a SQLSTATE (dial, timeout, closed
-// pool, cancelled context) is Unavailable.
+// notFound (e.g. pgx.ErrNoRows) becomes ErrNotFound, a failure that an
+// outage or a retry can explain (ClassifyFailure: unreachable, connection
+// lost, or a transient abort such as a statement timeout 57014, a
+// serialization failure 40001 or a deadlock 40P01) is wrapped with
+// Unavailable (HTTP 503, never 500), and any other server error (a
+// constraint violation, a bug) is returned wrapped but not as unavailable.
+// The cause stays in the chain, so ClassifyFailure still sees it.
 func StoreError(err, notFound error) error {
 	switch {
 	case err == nil:
@@ -128,12 +128,7 @@ func StoreError(err, notFound error) error {
 	case errors.Is(err, ErrNotFound), errors.Is(err, ErrUnavailable):
 		return err
 	}
-	var st sqlStater
-	if errors.As(err, &st) {
-		code := st.SQLState()
-		if strings.HasPrefix(code, "08") || strings.HasPrefix(code, "53") || strings.HasPrefix(code, "57P") {
-			return Unavailable(err)
-		}
+	if ClassifyFailure(err) == FailurePermanent {
 		return fmt.Errorf("authentify: token store: %w", err)
 	}
 	return Unavailable(err)

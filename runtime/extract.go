@@ -71,20 +71,22 @@ func (c Credential) MarshalJSON() ([]byte, error) {
 // scheme is one of prefixes.
 //
 // The scheme is the first word (words are separated by spaces and tabs) and
-// is matched case-insensitively, as RFC 7235 requires. An empty or blank
-// value, or a foreign scheme (Basic, Digest, anything not in prefixes),
-// yields ("", false, nil): authentication was not attempted, which is never
-// an error, so that other authentication methods can run. A known scheme
-// followed by nothing or by more than one word, or a value longer than
-// MaxCredentialLength, is refused with ReasonMalformed. Otherwise the
-// second word is returned, unchecked, with ok true.
+// is matched case-insensitively, as RFC 7235 requires, folding ASCII letters
+// only (so the Kelvin sign K never matches the k of Token). An empty or
+// blank value, or a foreign scheme (Basic, Digest, anything not in
+// prefixes), whatever its length, yields ("", false, nil): authentication
+// was not attempted, which is never an error, so that other authentication
+// methods can run. A known scheme followed by nothing or by more than one
+// word, or a value of a known scheme longer than MaxCredentialLength, is
+// refused with ReasonMalformed. Otherwise the second word is returned,
+// unchecked, with ok true.
 func ParseAuthorization(value string, prefixes []string) (raw string, ok bool, err error) {
-	if len(value) > MaxCredentialLength {
-		return "", false, refused(ReasonMalformed)
-	}
 	scheme, rest := nextWord(value)
 	if scheme == "" || !knownScheme(scheme, prefixes) {
 		return "", false, nil
+	}
+	if len(value) > MaxCredentialLength {
+		return "", false, refused(ReasonMalformed)
 	}
 	token, rest := nextWord(rest)
 	if extra, _ := nextWord(rest); token == "" || extra != "" {
@@ -105,11 +107,34 @@ func nextWord(s string) (word, rest string) {
 
 func knownScheme(scheme string, prefixes []string) bool {
 	for _, p := range prefixes {
-		if strings.EqualFold(scheme, p) {
+		if asciiEqualFold(scheme, p) {
 			return true
 		}
 	}
 	return false
+}
+
+// asciiEqualFold reports whether a and b are equal when ASCII letters are
+// folded to lower case; every other byte must match exactly. Unlike
+// strings.EqualFold it never matches a non-ASCII letter (the Kelvin sign K,
+// the long s ſ) to an ASCII one.
+func asciiEqualFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
 
 // Extract returns every credential in r, in the order to try them: the

@@ -44,7 +44,10 @@ func TestParseAuthorization(t *testing.T) {
 		{name: "two words", value: "Bearer a b", reason: ReasonMalformed},
 		{name: "two words with tab", value: "token a\tb", reason: ReasonMalformed},
 		{name: "too long", value: "Bearer " + strings.Repeat("a", MaxCredentialLength), reason: ReasonMalformed},
-		{name: "too long foreign", value: "Basic " + strings.Repeat("a", MaxCredentialLength), reason: ReasonMalformed},
+		{name: "too long foreign is not attempted", value: "Basic " + strings.Repeat("a", MaxCredentialLength), missing: true},
+		{name: "too long foreign scheme word", value: strings.Repeat("X", 2*MaxCredentialLength) + " abc", missing: true},
+		{name: "Kelvin sign is not k", value: "To\u212Aen abc", missing: true},
+		{name: "Kelvin sign upper case", value: "TO\u212AEN abc", missing: true},
 		{name: "max length", value: "Bearer " + strings.Repeat("a", MaxCredentialLength-7), raw: strings.Repeat("a", MaxCredentialLength-7), ok: true},
 	}
 	for _, tt := range tests {
@@ -198,7 +201,7 @@ func FuzzParseAuthorization(f *testing.F) {
 				t.Fatalf("not attempted but raw = %q", raw)
 			}
 		}
-		if len(value) > MaxCredentialLength && err == nil {
+		if len(value) > MaxCredentialLength && ok {
 			t.Fatalf("oversized value accepted")
 		}
 	})

@@ -67,17 +67,18 @@ func checkTTL(name string, d time.Duration) error {
 	return nil
 }
 
-// windowTimes computes the access expiry and refresh window of a session
-// (re)issued at now and created at created, applying per-call overrides and
-// capping both at the session's absolute lifetime.
-func windowTimes(s Settings, created, now time.Time, o IssueOptions) (exp, until *time.Time, err error) {
-	if err := checkTTL("access TTL", o.AccessTTL); err != nil {
-		return nil, nil, err
+// sessionTTLs returns the access and refresh TTLs of a session: the
+// per-call overrides o, else the session's own stored TTLs (own, zero when
+// the row predates them), else the settings. A refresh TTL that is not set
+// explicitly does not apply to an access token that never expires.
+func sessionTTLs(s Settings, own Record, o IssueOptions) (ttl, rttl time.Duration) {
+	ttl, rttl = s.TokenTTL, s.RefreshTokenTTL
+	if own.AccessTTL != 0 {
+		ttl = own.AccessTTL
 	}
-	if err := checkTTL("refresh TTL", o.RefreshTTL); err != nil {
-		return nil, nil, err
+	if own.RefreshTTL != 0 {
+		rttl = own.RefreshTTL
 	}
-	ttl, rttl := s.TokenTTL, s.RefreshTokenTTL
 	if o.AccessTTL != 0 {
 		ttl = o.AccessTTL
 	}
@@ -90,9 +91,33 @@ func windowTimes(s Settings, created, now time.Time, o IssueOptions) (exp, until
 		// refresh TTL with a never-expiring access token is still an error.
 		rttl = Never
 	}
+	return ttl, rttl
+}
+
+// windowTimes computes the access expiry and refresh window of a session
+// (re)issued at now and created at created, with the TTLs of sessionTTLs
+// (own: the session's stored TTLs, zero Record for a new one), capping
+// both at the session's absolute lifetime. keep holds the session's own
+// TTLs to store from now on: the overrides of this call, else those it
+// already had (zero: none, the settings apply).
+func windowTimes(s Settings, own Record, created, now time.Time, o IssueOptions) (exp, until *time.Time, keep IssueOptions, err error) {
+	if err := checkTTL("access TTL", o.AccessTTL); err != nil {
+		return nil, nil, keep, err
+	}
+	if err := checkTTL("refresh TTL", o.RefreshTTL); err != nil {
+		return nil, nil, keep, err
+	}
+	keep = IssueOptions{AccessTTL: own.AccessTTL, RefreshTTL: own.RefreshTTL}
+	if o.AccessTTL != 0 {
+		keep.AccessTTL = o.AccessTTL
+	}
+	if o.RefreshTTL != 0 {
+		keep.RefreshTTL = o.RefreshTTL
+	}
+	ttl, rttl := sessionTTLs(s, own, o)
 	limit := sessionLimit(s, created)
 	if limit != nil && !now.Before(*limit) {
-		return nil, nil, refused(ReasonExpired)
+		return nil, nil, keep, refused(ReasonExpired)
 	}
 	if ttl != Never {
 		t := earliest(now.Add(ttl), limit)
@@ -102,32 +127,34 @@ func windowTimes(s Settings, created, now time.Time, o IssueOptions) (exp, until
 	}
 	if rttl != Never {
 		if ttl == Never || rttl < ttl {
-			return nil, nil, fmt.Errorf("authentify: refresh TTL (%s) must not end before the access token (TTL %s)", formatTTL(rttl), formatTTL(ttl))
+			return nil, nil, keep, fmt.Errorf("authentify: refresh TTL (%s) must not end before the access token (TTL %s)", formatTTL(rttl), formatTTL(ttl))
 		}
 		t := earliest(now.Add(rttl), limit)
 		until = &t
 	}
-	return exp, until, nil
+	return exp, until, keep, nil
 }
 
 // slideTimes decides whether an auto-refresh is due for r at now and to what
-// expiry. It slides only expiring tokens, at most once per interval, caps the
+// expiry. It slides only expiring tokens, at most once per interval, by the
+// session's own TTLs (the settings' for rows that predate them), caps the
 // new expiry at the session's absolute lifetime and never shortens a token.
 func slideTimes(s Settings, r Record, now time.Time) (exp, until *time.Time, due bool) {
-	if !s.AutoRefresh || s.TokenTTL == Never || r.ExpiresAt == nil {
+	ttl, rttl := sessionTTLs(s, r, IssueOptions{})
+	if !s.AutoRefresh || ttl == Never || r.ExpiresAt == nil {
 		return nil, nil, false
 	}
 	if now.Sub(r.LastRefreshedAt) < s.AutoRefreshInterval {
 		return nil, nil, false
 	}
 	limit := sessionLimit(s, r.CreatedAt)
-	next := earliest(now.Add(s.TokenTTL), limit)
+	next := earliest(now.Add(ttl), limit)
 	if !next.After(*r.ExpiresAt) {
 		return nil, nil, false
 	}
 	until = r.RefreshUntil
-	if r.RefreshUntil != nil && s.RefreshTokenTTL != Never {
-		u := earliest(now.Add(s.RefreshTokenTTL), limit)
+	if r.RefreshUntil != nil && rttl != Never {
+		u := earliest(now.Add(rttl), limit)
 		if u.After(*r.RefreshUntil) {
 			until = &u
 		}

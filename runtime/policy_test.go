@@ -52,6 +52,21 @@ func TestSlideTimes(t *testing.T) {
 		{"never shortens a long token", func(_ *Settings, r *Record) { r.ExpiresAt = tp(5 * time.Hour) }, 30 * time.Minute, false, nil, nil},
 		{"never touches a never-expiring token", func(_ *Settings, r *Record) { r.ExpiresAt = nil }, 30 * time.Minute, false, nil, nil},
 		{"no refresh window stays none", func(_ *Settings, r *Record) { r.RefreshUntil = nil }, 30 * time.Minute, true, tp(90 * time.Minute), nil},
+		// A session's own TTLs win over the settings (issued with
+		// WithAccessTTL / WithRefreshTTL).
+		{"own TTLs", func(_ *Settings, r *Record) {
+			r.AccessTTL, r.RefreshTTL = 5*time.Minute, 100*time.Minute
+			r.ExpiresAt = tp(5 * time.Minute)
+		}, 4 * time.Minute, false, nil, nil},
+		{"own TTLs slide by their own length", func(s *Settings, r *Record) {
+			s.AutoRefreshInterval = time.Minute
+			r.AccessTTL, r.RefreshTTL = 5*time.Minute, 100*time.Minute
+			r.ExpiresAt, r.RefreshUntil = tp(5*time.Minute), tp(100*time.Minute)
+		}, 4 * time.Minute, true, tp(9 * time.Minute), tp(104 * time.Minute)},
+		{"own access TTL never does not slide", func(_ *Settings, r *Record) { r.AccessTTL, r.RefreshTTL = Never, Never }, 30 * time.Minute, false, nil, nil},
+		{"own TTLs still capped at max", func(s *Settings, r *Record) {
+			r.AccessTTL, r.RefreshTTL = 10*time.Hour, 20*time.Hour
+		}, 30 * time.Minute, true, tp(3 * time.Hour), tp(3 * time.Hour)},
 	} {
 		s, r := base, rec
 		if tc.mod != nil {
@@ -91,7 +106,11 @@ func TestWindowTimesNeverPassTheSessionLimit(t *testing.T) {
 			o.AccessTTL, o.RefreshTTL = ttl(), ttl()
 		}
 		now := epoch.Add(time.Duration(r.IntN(1000)) * time.Minute)
-		exp, till, err := windowTimes(s, epoch, now, o)
+		var own Record
+		if r.IntN(2) == 0 {
+			own.AccessTTL, own.RefreshTTL = ttl(), ttl()
+		}
+		exp, till, _, err := windowTimes(s, own, epoch, now, o)
 		if err != nil {
 			continue
 		}
@@ -108,6 +127,30 @@ func TestWindowTimesNeverPassTheSessionLimit(t *testing.T) {
 		}
 		if till != nil && (exp == nil || till.Before(*exp)) {
 			t.Fatalf("case %d: refresh window %v ends before the access token %v", i, till, exp)
+		}
+	}
+}
+
+func TestWindowTimesUseTheSessionsOwnTTLs(t *testing.T) {
+	s := DefaultSettings() // 24h access, 168h refresh, 720h max
+	now := epoch.Add(time.Hour)
+	for _, tc := range []struct {
+		name                 string
+		own                  Record
+		o                    IssueOptions
+		wantKeep             IssueOptions
+		wantExp, wantRefresh *time.Time
+	}{
+		{"no own TTLs: the settings", Record{}, IssueOptions{}, IssueOptions{}, tp(25 * time.Hour), tp(169 * time.Hour)},
+		{"own TTLs", Record{AccessTTL: 5 * time.Minute, RefreshTTL: time.Hour}, IssueOptions{}, IssueOptions{AccessTTL: 5 * time.Minute, RefreshTTL: time.Hour}, tp(time.Hour + 5*time.Minute), tp(2 * time.Hour)},
+		{"only an own access TTL", Record{AccessTTL: 5 * time.Minute}, IssueOptions{}, IssueOptions{AccessTTL: 5 * time.Minute}, tp(time.Hour + 5*time.Minute), tp(169 * time.Hour)},
+		{"per-call override wins and is kept", Record{AccessTTL: 5 * time.Minute, RefreshTTL: time.Hour}, IssueOptions{AccessTTL: 10 * time.Minute}, IssueOptions{AccessTTL: 10 * time.Minute, RefreshTTL: time.Hour}, tp(time.Hour + 10*time.Minute), tp(2 * time.Hour)},
+		{"own never", Record{AccessTTL: Never, RefreshTTL: Never}, IssueOptions{}, IssueOptions{AccessTTL: Never, RefreshTTL: Never}, tp(720 * time.Hour), nil},
+		{"capped at max", Record{AccessTTL: 1000 * time.Hour, RefreshTTL: 2000 * time.Hour}, IssueOptions{}, IssueOptions{AccessTTL: 1000 * time.Hour, RefreshTTL: 2000 * time.Hour}, tp(720 * time.Hour), tp(720 * time.Hour)},
+	} {
+		exp, till, keep, err := windowTimes(s, tc.own, epoch, now, tc.o)
+		if err != nil || keep != tc.wantKeep || !timeEq(exp, tc.wantExp) || !timeEq(till, tc.wantRefresh) {
+			t.Errorf("%s: windowTimes = %v, %v, %+v, %v; want %v, %v, %+v", tc.name, exp, till, keep, err, tc.wantExp, tc.wantRefresh, tc.wantKeep)
 		}
 	}
 }

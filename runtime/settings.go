@@ -54,15 +54,28 @@ type Settings struct {
 	KeepExpiredTokens bool
 	// RefreshGracePeriod (refresh_grace_period) is how long after a rotation
 	// the previous refresh token is treated as a benign race rather than as
-	// theft.
+	// theft. At most MaxRefreshGracePeriod.
 	RefreshGracePeriod time.Duration
+	// MaxSessionsPerUser (max_sessions_per_user) caps a user's live
+	// sessions: a login that would exceed it revokes the user's oldest live
+	// sessions (reason session_limit), serialized per user like
+	// EnforceSingleLogin. 0 means unlimited.
+	MaxSessionsPerUser int
 	// SecretKey (secret_key; environment only, never in authentify.yaml) is
 	// an optional key of at least 32 bytes. When set, token hashes are HMACs
 	// (a leaked table cannot be checked against guessed tokens) and refresh
-	// successors are derived from the presented token, so that concurrent
-	// refreshes inside the grace window all receive the same new pair.
+	// successors are derived from the presented token and a random value
+	// stored in the row at each rotation, so that concurrent refreshes inside
+	// the grace window all receive the same new pair while the key and an old
+	// refresh token are not enough to compute later tokens. Settings never
+	// print it (fmt, slog and encoding/json show "[redacted]").
 	SecretKey []byte
 }
+
+// MaxRefreshGracePeriod is the longest RefreshGracePeriod Validate accepts:
+// a longer window would let a stolen refresh token be replayed as a "race"
+// and make reuse detection a formality.
+const MaxRefreshGracePeriod = 60 * time.Second
 
 // DefaultSettings returns the built-in defaults, used for every key that
 // authentify.yaml leaves out.
@@ -90,7 +103,7 @@ func SettingKeys() []string {
 		"token_ttl", "refresh_token_ttl", "auto_refresh", "auto_refresh_interval",
 		"auto_refresh_max_ttl", "enforce_single_login", "enable_auth_restriction",
 		"hash_algorithm", "header_prefixes", "cookie_names", "keep_expired_tokens",
-		"refresh_grace_period",
+		"refresh_grace_period", "max_sessions_per_user",
 	}
 }
 

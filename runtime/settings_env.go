@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -26,6 +27,7 @@ const EnvPrefix = "AUTHENTIFY_"
 //   - auto_refresh_interval, refresh_grace_period: a Go duration.
 //   - auto_refresh, enforce_single_login, enable_auth_restriction,
 //     keep_expired_tokens: a boolean as strconv.ParseBool reads it.
+//   - max_sessions_per_user: a non-negative integer (0: unlimited).
 //   - hash_algorithm: the name.
 //   - header_prefixes, cookie_names: a comma-separated list; spaces around
 //     items are trimmed; an empty value is an empty list.
@@ -55,6 +57,13 @@ func (s *Settings) Set(key, value string) error {
 		return setBool(&s.EnableAuthRestriction, key, v)
 	case "keep_expired_tokens":
 		return setBool(&s.KeepExpiredTokens, key, v)
+	case "max_sessions_per_user":
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("authentify: %s: %q is not a whole number; write 0 for unlimited or a number of sessions", key, v)
+		}
+		s.MaxSessionsPerUser = n
+		return nil
 	case "hash_algorithm":
 		s.HashAlgorithm = v
 		return nil
@@ -143,14 +152,24 @@ func parseSecretKey(value string) ([]byte, error) {
 	return nil, fmt.Errorf("authentify: %s: the value after \"base64:\" is not valid base64 (%v)", secretKeyName, firstErr)
 }
 
+// EnvTestPrefix starts variables reserved for test suites (such as
+// AUTHENTIFY_TEST_DATABASE_URL); ApplyEnv neither reads nor reports them.
+const EnvTestPrefix = EnvPrefix + "TEST_"
+
 // ApplyEnv sets every setting whose variable EnvPrefix+UPPER_KEY (for
 // example AUTHENTIFY_TOKEN_TTL, AUTHENTIFY_SECRET_KEY) lookup finds, using
 // Set, and returns all errors joined, each naming its variable. A variable
-// that is set but empty is ignored, as if unset. A nil lookup means
-// os.LookupEnv. The caller validates afterwards.
+// that is set but empty is ignored, as if unset. The caller validates
+// afterwards.
+//
+// A nil lookup means the process environment, read with ApplyEnviron: then
+// an AUTHENTIFY_* variable that names no setting (a typo such as
+// AUTHENTIFY_TOKEN_TLL) is an error too, so that a typo never falls back to
+// a default unnoticed. A lookup function cannot list its variables; callers
+// with their own variables should use ApplyEnviron.
 func (s *Settings) ApplyEnv(lookup func(string) (string, bool)) error {
 	if lookup == nil {
-		lookup = os.LookupEnv
+		return s.ApplyEnviron(os.Environ())
 	}
 	var errs []error
 	for _, key := range settableKeys() {
@@ -164,4 +183,77 @@ func (s *Settings) ApplyEnv(lookup func(string) (string, bool)) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// ApplyEnviron is ApplyEnv over environ, a list of NAME=value entries as
+// os.Environ returns it (the last entry of a name wins), and it also reports
+// every AUTHENTIFY_* variable that names no setting (see CheckEnviron).
+func (s *Settings) ApplyEnviron(environ []string) error {
+	env := make(map[string]string, len(environ))
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			env[k] = v
+		}
+	}
+	err := s.ApplyEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	return errors.Join(err, CheckEnviron(environ))
+}
+
+// CheckEnviron returns an error for every variable of environ (NAME=value
+// entries) that starts with EnvPrefix but names no setting, suggesting the
+// nearest valid name; nil when there is none. Names under EnvTestPrefix are
+// reserved for test suites and never reported.
+func CheckEnviron(environ []string) error {
+	valid := make([]string, 0, len(settableKeys()))
+	for _, k := range settableKeys() {
+		valid = append(valid, EnvPrefix+strings.ToUpper(k))
+	}
+	var errs []error
+	seen := map[string]bool{}
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(name, EnvPrefix) || strings.HasPrefix(name, EnvTestPrefix) || slices.Contains(valid, name) || seen[name] {
+			continue
+		}
+		seen[name] = true
+		msg := fmt.Sprintf("%s: names no setting", name)
+		if near := nearest(name, valid); near != "" {
+			msg += fmt.Sprintf(" (did you mean %s?)", near)
+		}
+		errs = append(errs, fmt.Errorf("authentify: %s; the variables are %s<SETTING> for the settings %s", msg, EnvPrefix, strings.Join(settableKeys(), ", ")))
+	}
+	return errors.Join(errs...)
+}
+
+// nearest returns the candidate closest to s by edit distance, if it is
+// close enough to be a likely typo.
+func nearest(s string, candidates []string) string {
+	best, bestD := "", 4
+	for _, c := range candidates {
+		if d := editDistance(s, c); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b (bytes).
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }

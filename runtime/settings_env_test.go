@@ -31,6 +31,8 @@ func TestSet(t *testing.T) {
 		{"enable_auth_restriction", "false", func(s Settings) bool { return !s.EnableAuthRestriction }},
 		{"keep_expired_tokens", "t", func(s Settings) bool { return s.KeepExpiredTokens }},
 		{"hash_algorithm", "sha512", func(s Settings) bool { return s.HashAlgorithm == "sha512" }},
+		{"max_sessions_per_user", " 5 ", func(s Settings) bool { return s.MaxSessionsPerUser == 5 }},
+		{"max_sessions_per_user", "0", func(s Settings) bool { return s.MaxSessionsPerUser == 0 }},
 		{"header_prefixes", "Bearer, Token ,X-Key", func(s Settings) bool {
 			return slices.Equal(s.HeaderPrefixes, []string{"Bearer", "Token", "X-Key"})
 		}},
@@ -71,6 +73,7 @@ func TestSetErrors(t *testing.T) {
 		{"refresh_grace_period", "never", []string{"refresh_grace_period", `"never"`}},
 		{"auto_refresh", "yes", []string{"auto_refresh", `"yes"`, "true or false"}},
 		{"keep_expired_tokens", "", []string{"keep_expired_tokens"}},
+		{"max_sessions_per_user", "five", []string{"max_sessions_per_user", `"five"`, "whole number"}},
 		{"tokn_ttl", "1h", []string{`unknown setting "tokn_ttl"`, "token_ttl, refresh_token_ttl", "secret_key"}},
 		{"TOKEN_TTL", "1h", []string{"unknown setting"}},
 		{"secret_key", "base64:not base64!!", []string{"secret_key", "not valid base64"}},
@@ -172,5 +175,44 @@ func TestApplyEnvOS(t *testing.T) {
 	s := DefaultSettings()
 	if err := s.ApplyEnv(nil); err != nil || s.TokenTTL != 3*time.Hour {
 		t.Errorf("ApplyEnv(nil) = %v, token_ttl %v", err, s.TokenTTL)
+	}
+}
+
+func TestApplyEnvironReportsUnknownVariables(t *testing.T) {
+	environ := []string{
+		"AUTHENTIFY_TOKEN_TLL=1h",           // typo of TOKEN_TTL
+		"AUTHENTIFY_REFRESH_TOKEN_TTL=200h", // valid, applied
+		"AUTHENTIFY_TEST_DATABASE_URL=x",    // reserved for tests
+		"AUTHENTIFY_SOMETHING_ELSE=x",       // no near setting
+		"AUTHENTIFY_TOKEN_TLL=2h",           // reported once
+		"PATH=/bin", "NOT_AUTHENTIFY_X=1",
+	}
+	s := DefaultSettings()
+	err := s.ApplyEnviron(environ)
+	if err == nil {
+		t.Fatal("an AUTHENTIFY_* variable that names no setting was ignored")
+	}
+	msg := err.Error()
+	for _, want := range []string{"AUTHENTIFY_TOKEN_TLL: names no setting (did you mean AUTHENTIFY_TOKEN_TTL?)", "AUTHENTIFY_SOMETHING_ELSE: names no setting;"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error %q does not say %q", msg, want)
+		}
+	}
+	if strings.Count(msg, "AUTHENTIFY_TOKEN_TLL:") != 1 || strings.Contains(msg, "TEST_DATABASE_URL") || strings.Contains(msg, "PATH") {
+		t.Errorf("error reports the wrong variables: %q", msg)
+	}
+	if s.RefreshTokenTTL != 200*time.Hour || s.TokenTTL != DefaultSettings().TokenTTL {
+		t.Errorf("valid variables were not applied: %+v", s)
+	}
+	if err := CheckEnviron([]string{"AUTHENTIFY_TOKEN_TTL=1h", "AUTHENTIFY_MAX_SESSIONS_PER_USER=3", "AUTHENTIFY_SECRET_KEY="}); err != nil {
+		t.Errorf("valid names reported: %v", err)
+	}
+}
+
+func TestApplyEnvOSReportsUnknownVariables(t *testing.T) {
+	t.Setenv("AUTHENTIFY_TOKEN_TLL", "3h")
+	s := DefaultSettings()
+	if err := s.ApplyEnv(nil); err == nil || !strings.Contains(err.Error(), "AUTHENTIFY_TOKEN_TLL") {
+		t.Errorf("ApplyEnv(nil) = %v, want an error naming AUTHENTIFY_TOKEN_TLL", err)
 	}
 }

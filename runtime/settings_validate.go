@@ -75,8 +75,13 @@ func (s Settings) Validate() error {
 	switch {
 	case s.RefreshGracePeriod < 0:
 		add("refresh_grace_period", "must be 0 or a positive duration (got %s)", formatTTL(s.RefreshGracePeriod))
+	case s.RefreshGracePeriod > MaxRefreshGracePeriod:
+		add("refresh_grace_period", "must be at most %s: a longer window lets a stolen refresh token pass as a race (got %s)", MaxRefreshGracePeriod, s.RefreshGracePeriod)
 	case set(s.RefreshTokenTTL) && s.RefreshGracePeriod >= s.RefreshTokenTTL:
 		add("refresh_grace_period", "must be shorter than refresh_token_ttl (%s), got %s", s.RefreshTokenTTL, s.RefreshGracePeriod)
+	}
+	if s.MaxSessionsPerUser < 0 {
+		add("max_sessions_per_user", "must be 0 (unlimited) or a positive number of sessions (got %d)", s.MaxSessionsPerUser)
 	}
 	if p := secretKeyProblem(s.SecretKey); p != "" {
 		add("secret_key", "%s", p)

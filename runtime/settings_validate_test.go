@@ -59,8 +59,15 @@ func TestValidate(t *testing.T) {
 		{"cookie_names case-sensitive", func(s *Settings) { s.CookieNames = []string{"token", "Token"} }, nil, ""},
 		{"refresh_grace_period zero", func(s *Settings) { s.RefreshGracePeriod = 0 }, nil, ""},
 		{"refresh_grace_period negative", func(s *Settings) { s.RefreshGracePeriod = -time.Second }, []string{"refresh_grace_period"}, "must be 0 or a positive duration"},
-		{"refresh_grace_period as long as refresh ttl", func(s *Settings) { s.RefreshGracePeriod = s.RefreshTokenTTL }, []string{"refresh_grace_period"}, "shorter than refresh_token_ttl (168h0m0s)"},
-		{"refresh_grace_period long without refresh tokens", func(s *Settings) { s.RefreshTokenTTL = Never; s.RefreshGracePeriod = 1000 * time.Hour }, nil, ""},
+		{"refresh_grace_period as long as refresh ttl", func(s *Settings) {
+			s.TokenTTL, s.RefreshTokenTTL, s.RefreshGracePeriod = 10*time.Second, 30*time.Second, 30*time.Second
+		}, []string{"refresh_grace_period"}, "shorter than refresh_token_ttl (30s)"},
+		{"refresh_grace_period at the cap", func(s *Settings) { s.RefreshGracePeriod = MaxRefreshGracePeriod }, nil, ""},
+		{"refresh_grace_period over the cap", func(s *Settings) { s.RefreshGracePeriod = MaxRefreshGracePeriod + time.Millisecond }, []string{"refresh_grace_period"}, "must be at most 1m0s"},
+		{"refresh_grace_period over the cap without refresh tokens", func(s *Settings) { s.RefreshTokenTTL = Never; s.RefreshGracePeriod = 1000 * time.Hour }, []string{"refresh_grace_period"}, "at most 1m0s"},
+		{"max_sessions_per_user unlimited", func(s *Settings) { s.MaxSessionsPerUser = 0 }, nil, ""},
+		{"max_sessions_per_user one", func(s *Settings) { s.MaxSessionsPerUser = 1 }, nil, ""},
+		{"max_sessions_per_user negative", func(s *Settings) { s.MaxSessionsPerUser = -1 }, []string{"max_sessions_per_user"}, "must be 0 (unlimited) or a positive number"},
 		{"secret_key 32 bytes", func(s *Settings) { s.SecretKey = make([]byte, 32) }, nil, ""},
 		{"secret_key short", func(s *Settings) { s.SecretKey = []byte("too-short-secret") }, []string{"secret_key"}, "at least 32 bytes long (got 16 bytes)"},
 	}

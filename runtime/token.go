@@ -45,7 +45,7 @@ const (
 // Domain-separation labels for the subkeys derived from Settings.SecretKey.
 const (
 	hashKeyLabel      = "authentify/hash/v1"
-	successorKeyLabel = "authentify/successor/v1"
+	successorKeyLabel = "authentify/successor/v2"
 )
 
 // base62Index maps a byte to its value in base62, or -1.
@@ -338,21 +338,39 @@ func (t *Tokens) Hash(raw string) []byte {
 	return h.Sum(nil)
 }
 
+// SaltLen is the length of the random salt drawn at each rotation and
+// mixed into Successor.
+const SaltLen = 32
+
+// NewSalt returns SaltLen random bytes for one rotation.
+func NewSalt() ([]byte, error) {
+	b := make([]byte, SaltLen)
+	if _, err := rand.Read(b); err != nil {
+		return nil, fmt.Errorf("authentify: read random salt: %w", err)
+	}
+	return b, nil
+}
+
 // Successor returns the token of kind k that replaces the presented refresh
-// token on rotation, and its hash. It is deterministic: the same presented
-// token always yields the same successor of each kind, so that concurrent
-// refreshes racing inside the grace window all receive the same new pair.
-// The secret is HMAC-SHA256 under a subkey derived from the secret key
-// ("authentify/successor/v1") of counter‖kind‖"|"‖presented, in counter
-// mode, mapped to base62 by rejection sampling; the result is a well-formed
-// token that Parse accepts. ok is false when no secret key is configured
-// (or k is not a valid Kind): the caller must then mint random tokens.
-func (t *Tokens) Successor(presentedRefresh string, k Kind) (raw Secret, hash []byte, ok bool) {
+// token on a rotation whose random salt is salt, and its hash. It is
+// deterministic: the same presented token and salt always yield the same
+// successor of each kind, so that concurrent refreshes racing inside the
+// grace window, which read the winner's salt from the row, all receive the
+// same new pair. The salt is drawn afresh at every rotation and stored only
+// in the row, so the secret key and an old refresh token are not enough to
+// compute later tokens. The secret is HMAC-SHA256 under a subkey derived
+// from the secret key ("authentify/successor/v2") of
+// counter‖kind‖"|"‖len(salt)‖salt‖presented, in counter mode, mapped to
+// base62 by rejection sampling; the result is a well-formed token that
+// Parse accepts. ok is false when no secret key is configured (or k is not
+// a valid Kind): the caller must then mint random tokens.
+func (t *Tokens) Successor(presentedRefresh string, salt []byte, k Kind) (raw Secret, hash []byte, ok bool) {
 	if t.successorKey == nil || !k.valid() {
 		return "", nil, false
 	}
 	var secret [secretLen]byte
-	var ctr [4]byte
+	var ctr, n32 [4]byte
+	binary.BigEndian.PutUint32(n32[:], uint32(len(salt)))
 	n := 0
 	m := hmac.New(sha256.New, t.successorKey)
 	for i := uint32(0); n < secretLen; i++ {
@@ -361,6 +379,8 @@ func (t *Tokens) Successor(presentedRefresh string, k Kind) (raw Secret, hash []
 		m.Write(ctr[:])
 		m.Write([]byte(k))
 		m.Write([]byte{'|'})
+		m.Write(n32[:])
+		m.Write(salt)
 		m.Write([]byte(presentedRefresh))
 		n = fillBase62(secret[:], n, m.Sum(nil))
 	}

@@ -368,20 +368,21 @@ func TestHashDependsOnKey(t *testing.T) {
 
 func TestSuccessor(t *testing.T) {
 	keyed := newTestTokens(t, "acme", testSecretKey)
+	salt1, salt2 := []byte(strings.Repeat("s", SaltLen)), []byte(strings.Repeat("t", SaltLen))
 	r1, _, _ := keyed.Mint(KindRefresh)
 	r2, _, _ := keyed.Mint(KindRefresh)
 	p1, p2 := r1.Reveal(), r2.Reveal()
 
-	a1, ah1, ok := keyed.Successor(p1, KindAccess)
+	a1, ah1, ok := keyed.Successor(p1, salt1, KindAccess)
 	if !ok {
 		t.Fatal("Successor with a secret key: ok = false")
 	}
-	a1again, ah1again, _ := keyed.Successor(p1, KindAccess)
+	a1again, ah1again, _ := keyed.Successor(p1, salt1, KindAccess)
 	if a1.Reveal() != a1again.Reveal() || !hmac.Equal(ah1, ah1again) {
 		t.Error("Successor is not deterministic")
 	}
-	rs1, rh1, _ := keyed.Successor(p1, KindRefresh)
-	a2, _, _ := keyed.Successor(p2, KindAccess)
+	rs1, rh1, _ := keyed.Successor(p1, salt1, KindRefresh)
+	a2, _, _ := keyed.Successor(p2, salt1, KindAccess)
 
 	if err := keyed.Parse(a1.Reveal(), KindAccess); err != nil {
 		t.Errorf("access successor %q does not parse: %v", a1.Reveal(), err)
@@ -402,27 +403,37 @@ func TestSuccessor(t *testing.T) {
 		t.Error("Successor's hash differs from Hash(raw)")
 	}
 
+	// The key and the presented token are not enough: another rotation's
+	// salt gives another successor.
+	if o, _, _ := keyed.Successor(p1, salt2, KindAccess); o.Reveal() == a1.Reveal() {
+		t.Error("successor does not depend on the rotation's salt")
+	}
+	if o, _, _ := keyed.Successor(p1, nil, KindAccess); o.Reveal() == a1.Reveal() {
+		t.Error("successor without a salt equals the salted one")
+	}
+
 	otherKey := newTestTokens(t, "acme", []byte(strings.Repeat("z", 32)))
-	if o, _, _ := otherKey.Successor(p1, KindAccess); o.Reveal() == a1.Reveal() {
+	if o, _, _ := otherKey.Successor(p1, salt1, KindAccess); o.Reveal() == a1.Reveal() {
 		t.Error("successor does not depend on the secret key")
 	}
 
 	plain := newTestTokens(t, "acme", nil)
-	if raw, h, ok := plain.Successor(p1, KindAccess); ok || !raw.IsZero() || h != nil {
+	if raw, h, ok := plain.Successor(p1, salt1, KindAccess); ok || !raw.IsZero() || h != nil {
 		t.Errorf("Successor without a secret key = %v, %x, %v; want zero, nil, false", raw, h, ok)
 	}
-	if _, _, ok := keyed.Successor(p1, "xx"); ok {
+	if _, _, ok := keyed.Successor(p1, salt1, "xx"); ok {
 		t.Error("Successor with an invalid kind: ok = true")
 	}
 }
 
 func TestSuccessorWellFormedForManyInputs(t *testing.T) {
 	keyed := newTestTokens(t, "z9", testSecretKey)
+	salt1 := []byte("salt")
 	seen := map[string]bool{}
 	for i := range 500 {
 		in := strings.Repeat("x", i)
 		for _, k := range []Kind{KindAccess, KindRefresh} {
-			raw, _, ok := keyed.Successor(in, k)
+			raw, _, ok := keyed.Successor(in, salt1, k)
 			if !ok {
 				t.Fatal("ok = false")
 			}
@@ -456,7 +467,7 @@ func TestTokensConcurrentUse(t *testing.T) {
 					done <- errors.New("hash mismatch")
 					return
 				}
-				tk.Successor(raw.Reveal(), KindRefresh)
+				tk.Successor(raw.Reveal(), nil, KindRefresh)
 			}
 			done <- nil
 		}()

@@ -6,7 +6,8 @@
 //
 // Open http://127.0.0.1:8080/ for the page (register, log in, sessions). See
 // package app for the routes and the environment variables
-// (AUTHENTIFY_<SETTING> overrides every token setting; behind a reverse
+// (AUTHENTIFY_<SETTING> overrides every token setting, and an AUTHENTIFY_*
+// variable that names no setting stops it at start; behind a reverse
 // proxy, set TRUSTED_PROXIES to its addresses so that rate limits see each
 // client). It stops gracefully
 // on SIGINT or SIGTERM.
@@ -38,7 +39,7 @@ func main() {
 func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	cfg, err := app.ConfigFromEnv(os.LookupEnv)
+	cfg, err := app.ConfigFromEnviron(os.Environ())
 	if err != nil {
 		return err
 	}

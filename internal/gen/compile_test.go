@@ -309,6 +309,9 @@ type runTestData struct {
 	Full       []string // "GoName: expr" for every context field
 	Columns    []runTestColumn
 	Lenient    bool
+	Table      string // quoted token table
+	FoldField  string // JSON key of the first context field ("" without context fields)
+	FoldKey    string // FoldField in upper case: a key encoding/json would match to it
 }
 
 type runTestColumn struct{ Name, Expr string }
@@ -320,6 +323,11 @@ func newRunTestData(s *spec.Spec, importPath string) runTestData {
 		ImportPath: importPath,
 		RefType:    userIDSQLType(s.User.IDType),
 		Lenient:    !s.Context.Strict,
+		Table:      quoteIdent(s.Table),
+	}
+	if len(s.Context.Fields) > 0 {
+		d.FoldField = s.Context.Fields[0].Name
+		d.FoldKey = strings.ToUpper(d.FoldField)
 	}
 	switch s.User.IDType {
 	case spec.IDUUID:

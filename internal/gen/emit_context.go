@@ -97,18 +97,23 @@ func (m *goModel) emitContext(f *jen.File) error {
 		for _, fl := range s.Context.Fields {
 			known = append(known, jen.Lit(fl.Name))
 		}
-		f.Comment("MarshalJSON writes the declared fields and the extra keys.")
+		f.Comment("contextKeys are the declared keys of Context.")
+		f.Var().Id("contextKeys").Op("=").Index().String().Values(known...)
+		f.Line()
+		f.Comment("MarshalJSON writes the declared fields and the extra keys. An extra key that")
+		f.Comment("equals a declared key, even only under case folding, is refused.")
 		f.Func().Params(jen.Id("c").Id("Context")).Id("MarshalJSON").Params().Params(jen.Index().Byte(), jen.Error()).Block(
 			jen.Type().Id("plain").Id("Context"),
-			jen.Return(jen.Qual(runtimePath, "MarshalWithExtra").Call(jen.Id("plain").Call(jen.Id("c")), jen.Id("c").Dot("Extra"))),
+			jen.Return(jen.Qual(runtimePath, "MarshalWithExtra").Call(jen.Id("plain").Call(jen.Id("c")), jen.Id("c").Dot("Extra"), jen.Id("contextKeys").Op("..."))),
 		)
 		f.Line()
-		f.Comment("UnmarshalJSON reads the declared fields and keeps every other key in Extra.")
+		f.Comment("UnmarshalJSON reads the declared fields from their exact keys and keeps every")
+		f.Comment("other key in Extra, except keys that case-fold to a declared key (ignored).")
 		f.Func().Params(jen.Id("c").Op("*").Id("Context")).Id("UnmarshalJSON").Params(jen.Id("data").Index().Byte()).Error().Block(
 			jen.Type().Id("plain").Id("Context"),
 			jen.Var().Id("p").Id("plain"),
 			jen.List(jen.Id("extra"), jen.Err()).Op(":=").Qual(runtimePath, "UnmarshalWithExtra").Call(
-				jen.Id("data"), jen.Op("&").Id("p"), jen.Index().String().Values(known...)),
+				jen.Id("data"), jen.Op("&").Id("p"), jen.Id("contextKeys")),
 			jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())),
 			jen.Id("p").Dot("Extra").Op("=").Id("extra"),
 			jen.Op("*").Id("c").Op("=").Id("Context").Call(jen.Id("p")),

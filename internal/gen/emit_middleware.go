@@ -55,7 +55,10 @@ func (m *goModel) emitMiddleware(f *jen.File) {
 	recv().Id("MiddlewareWithConfig").Params(jen.Id("cfg").Id("MiddlewareConfig")).Params(jen.Qual(echoPath, "MiddlewareFunc"), jen.Error()).Block(
 		jen.List(jen.Id("csrf"), jen.Err()).Op(":=").Qual(runtimePath, "NewCSRF").Call(jen.Id("cfg").Dot("TrustedOrigins")),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
-		jen.If(jen.Id("cfg").Dot("DisableCSRF")).Block(jen.Id("csrf").Op("=").Nil()),
+		jen.If(jen.Id("cfg").Dot("DisableCSRF")).Block(
+			jen.Id("csrf").Op("=").Nil(),
+			jen.Id("s").Dot("opts").Dot("logger").Dot("Warn").Call(jen.Lit("authentify: ").Op("+").Qual(runtimePath, "CSRFOffWarning"), jen.Lit("package"), jen.Id("Prefix")),
+		),
 		jen.Id("fail").Op(":=").Func().Params(jen.Id("c").Add(echoCtx()), jen.Err().Error()).Error().Block(
 			jen.If(jen.Id("cfg").Dot("ErrorHandler").Op("!=").Nil()).Block(jen.Return(jen.Id("cfg").Dot("ErrorHandler").Call(jen.Id("c"), jen.Err()))),
 			jen.Return(jen.Id("HTTPError").Call(jen.Id("c"), jen.Id("cfg").Dot("Realm"), jen.Err())),

@@ -66,6 +66,7 @@ func (m *goModel) emitService(f *jen.File) {
 			d[jen.Id("CookieNames")] = stringsCode(st.CookieNames)
 			d[jen.Id("KeepExpiredTokens")] = jen.Lit(st.KeepExpiredTokens)
 			d[jen.Id("RefreshGracePeriod")] = durationCode(st.RefreshGracePeriod)
+			d[jen.Id("MaxSessionsPerUser")] = jen.Lit(st.MaxSessionsPerUser)
 		}))),
 	)
 	f.Line()
@@ -94,6 +95,7 @@ func (m *goModel) emitService(f *jen.File) {
 		jen.Id("postAuth").Id("PostAuthFunc"),
 		jen.Id("postAutoRefresh").Id("PostAuthFunc"),
 		jen.Id("hooks").Add(rt("Hooks")).Types(jen.Id("Token")),
+		jen.Id("logger").Op("*").Qual("log/slog", "Logger"),
 	)
 	f.Line()
 	f.Comment("Option configures a Service.")
@@ -109,6 +111,8 @@ func (m *goModel) emitService(f *jen.File) {
 		[]jen.Code{jen.Id("v").Add(rt("Settings"))}, jen.Id("o").Dot("settings").Op("=").Id("v"))
 	option("WithClock sets the clock used for every expiry decision (tests).", "WithClock",
 		[]jen.Code{jen.Id("now").Func().Params().Qual("time", "Time")}, jen.Id("o").Dot("now").Op("=").Id("now"))
+	option("WithLogger sets the logger of the Service (default slog.Default()): New logs the settings\n// in force through it once (secret_key redacted) and warns about weak choices.", "WithLogger",
+		[]jen.Code{jen.Id("l").Op("*").Qual("log/slog", "Logger")}, jen.Id("o").Dot("logger").Op("=").Id("l"))
 	option("WithPostAuth runs f after every successful request authentication.", "WithPostAuth",
 		[]jen.Code{jen.Id("f").Id("PostAuthFunc")}, jen.Id("o").Dot("postAuth").Op("=").Id("f"))
 	option("WithPostAutoRefresh runs f after an auto-refresh slid a token's expiry, before PostAuth.", "WithPostAutoRefresh",
@@ -147,6 +151,7 @@ func (m *goModel) emitService(f *jen.File) {
 	)
 	f.Line()
 	f.Comment("New returns a Service over pool. Settings are validated; an invalid setting is an error.")
+	f.Comment("It logs the settings in force once (see WithLogger), warning about weak choices.")
 	f.Func().Id("New").Params(jen.Id("pool").Id("DB"), jen.Id("opts").Op("...").Id("Option")).Params(jen.Op("*").Id("Service"), jen.Error()).Block(
 		jen.If(jen.Id("pool").Op("==").Nil()).Block(jen.Return(jen.Nil(), jen.Qual("errors", "New").Call(jen.Lit("authentify: New: nil database")))),
 		jen.Id("o").Op(":=").Id("options").Values(jen.Dict{jen.Id("settings"): jen.Id("DefaultSettings").Call()}),
@@ -159,6 +164,8 @@ func (m *goModel) emitService(f *jen.File) {
 				jen.Id("Now"): jen.Id("o").Dot("now"), jen.Id("Hooks"): jen.Id("o").Dot("hooks"),
 			})),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
+		jen.If(jen.Id("o").Dot("logger").Op("==").Nil()).Block(jen.Id("o").Dot("logger").Op("=").Qual("log/slog", "Default").Call()),
+		rt("LogSettings").Call(jen.Qual("context", "Background").Call(), jen.Id("o").Dot("logger"), jen.Id("Prefix"), jen.Id("eng").Dot("Settings").Call()),
 		jen.Return(jen.Op("&").Id("Service").Values(jen.Dict{jen.Id("eng"): jen.Id("eng"), jen.Id("db"): jen.Id("pool"), jen.Id("q"): jen.Id("q"), jen.Id("opts"): jen.Id("o")}), jen.Nil()),
 	)
 	f.Line()
@@ -235,10 +242,21 @@ func (m *goModel) emitService(f *jen.File) {
 	f.Comment("(id, context and creation time kept) and the old pair stops working. Exactly one")
 	f.Comment("of several concurrent calls rotates; see runtime.Engine.Refresh for the grace")
 	f.Comment("window and reuse detection.")
+	f.Comment("It does not know how the token arrived, so it skips the transport restriction;")
+	f.Comment("HTTP handlers should use RefreshTokenFrom.")
 	recv().Id("RefreshToken").Params(ctx(), jen.Id("raw").String(), jen.Id("opts").Op("...").Id("IssueOption")).Params(jen.Id("Issued"), jen.Error()).Block(
+		jen.Return(jen.Id("s").Dot("RefreshTokenFrom").Call(jen.Id("ctx"), jen.Id("raw"), rt("AnyTransport"), jen.Id("opts").Op("..."))),
+	)
+	f.Line()
+	f.Comment("RefreshTokenFrom is RefreshToken for a refresh token that arrived over t:")
+	f.Comment("runtime.TransportHeader for a request body (the header flow), runtime.TransportCookie")
+	f.Comment("for the refresh cookie. With enable_auth_restriction a session's refresh token is")
+	f.Comment("redeemed only over its own transport; otherwise it is refused (401, reason")
+	f.Comment("wrong_transport) and the session is left as it was.")
+	recv().Id("RefreshTokenFrom").Params(ctx(), jen.Id("raw").String(), jen.Id("t").Add(rt("Transport")), jen.Id("opts").Op("...").Id("IssueOption")).Params(jen.Id("Issued"), jen.Error()).Block(
 		jen.Var().Id("o").Id("issueOptions"),
 		jen.For(jen.List(jen.Id("_"), jen.Id("opt")).Op(":=").Range().Id("opts")).Block(jen.Id("opt").Call(jen.Op("&").Id("o"))),
-		jen.Return(eng().Dot("Refresh").Call(jen.Id("ctx"), jen.Id("raw"), jen.Id("o").Dot("ttl"))),
+		jen.Return(eng().Dot("RefreshOver").Call(jen.Id("ctx"), jen.Id("raw"), jen.Id("t"), jen.Id("o").Dot("ttl"))),
 	)
 	f.Line()
 
@@ -272,7 +290,7 @@ func (m *goModel) emitService(f *jen.File) {
 	revoke("RevokeSession revokes the user's session id. It returns runtime.ErrNotFound when the\n// session does not exist or is not the user's.",
 		"RevokeSession", []jen.Code{uid.Clone(), jen.Id("id").Int64()},
 		jen.Dict{jen.Id("Scope"): rt("ScopeSession"), jen.Id("ID"): jen.Id("id"), jen.Id("UserID"): jen.Id("userID")}, "RevokedLogout", false)
-	revoke("RevokeOtherSessions revokes every session of the user except keepID and returns how many.",
+	revoke("RevokeOtherSessions revokes every session of the user except keepID and returns how many.\n// When keepID is not one of the user's sessions it revokes nothing and returns\n// runtime.ErrNotFound (one statement).",
 		"RevokeOtherSessions", []jen.Code{uid.Clone(), jen.Id("keepID").Int64()},
 		jen.Dict{jen.Id("Scope"): rt("ScopeUserOthers"), jen.Id("ID"): jen.Id("keepID"), jen.Id("UserID"): jen.Id("userID")}, "RevokedLogoutAll", true)
 
@@ -283,9 +301,12 @@ func (m *goModel) emitService(f *jen.File) {
 		jen.Return(eng().Dot("Purge").Call(jen.Id("ctx"), eng().Dot("Now").Call().Dot("Add").Call(jen.Op("-").Id("olderThan")))))
 	f.Line()
 
-	f.Comment("ListSessions returns the user's live sessions, newest first.")
-	recv().Id("ListSessions").Params(ctx(), uid.Clone()).Params(jen.Index().Id("Token"), jen.Error()).Block(
-		jen.Return(eng().Dot("Sessions").Call(jen.Id("ctx"), jen.Id("userID"))))
+	f.Comment("ListSessions returns a page of the user's live sessions, newest first: at most limit")
+	f.Comment("(0: all) after the cursor (the zero runtime.SessionCursor: from the newest). next is")
+	f.Comment("the cursor of the following page, zero when there is none; it survives in a URL as")
+	f.Comment("next.String(), read back with runtime.ParseSessionCursor.")
+	recv().Id("ListSessions").Params(ctx(), uid.Clone(), jen.Id("limit").Int(), jen.Id("after").Add(rt("SessionCursor"))).Params(jen.Id("page").Index().Id("Token"), jen.Id("next").Add(rt("SessionCursor")), jen.Err().Error()).Block(
+		jen.Return(eng().Dot("Sessions").Call(jen.Id("ctx"), jen.Id("userID"), jen.Id("limit"), jen.Id("after"))))
 	f.Line()
 
 	if len(s.Fields) > 0 {

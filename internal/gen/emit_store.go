@@ -42,8 +42,8 @@ func (m *goModel) emitStore(f *jen.File) {
 	f.Line()
 
 	// Insert.
-	f.Comment("Insert stores a new row; under single-login it first locks the user and")
-	f.Comment("revokes the user's other rows, in one transaction.")
+	f.Comment("Insert stores a new row; under single-login or a session cap it first locks")
+	f.Comment("the user and revokes the user's other (or oldest) rows, in one transaction.")
 	recv().Id("Insert").Params(ctx, jen.Id("in").Add(rt("Insert")).Types(jen.Id("UserID"), jen.Id("payload"))).Params(jen.Id("Token"), jen.Int64(), jen.Error()).Block(
 		jen.List(jen.Id("ctxJSON"), jen.Err()).Op(":=").Qual("encoding/json", "Marshal").Call(jen.Id("in").Dot("Payload").Dot("context")),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Id("Token").Values(), jen.Lit(0), jen.Qual("fmt", "Errorf").Call(jen.Lit("authentify: encode context: %w"), jen.Err()))),
@@ -56,9 +56,11 @@ func (m *goModel) emitStore(f *jen.File) {
 			jen.Id("CreatedAt"):    jen.Id("in").Dot("CreatedAt"),
 			jen.Id("ExpiresAt"):    jen.Id("in").Dot("ExpiresAt"),
 			jen.Id("RefreshUntil"): jen.Id("in").Dot("RefreshUntil"),
+			jen.Id("AccessTtlNs"):  jen.Qual(runtimePath, "TTLColumn").Call(jen.Id("in").Dot("AccessTTL")),
+			jen.Id("RefreshTtlNs"): jen.Qual(runtimePath, "TTLColumn").Call(jen.Id("in").Dot("RefreshTTL")),
 		}),
 		jen.Id("insertColumns").Call(jen.Op("&").Id("p"), jen.Id("in").Dot("Payload").Dot("columns")),
-		jen.If(jen.Id("in").Dot("SingleLogin").Op("==").Nil()).Block(
+		jen.If(jen.Id("in").Dot("SingleLogin").Op("==").Nil().Op("&&").Id("in").Dot("SessionCap").Op("==").Nil()).Block(
 			jen.List(jen.Id("row"), jen.Err()).Op(":=").Id("s").Dot("q").Dot("InsertToken").Call(jen.Id("ctx"), jen.Id("p")),
 			jen.List(jen.Id("t"), jen.Err()).Op(":=").Id("s").Dot("token").Call(jen.Id("row"), jen.Err()),
 			jen.Return(jen.Id("t"), jen.Lit(0), jen.Err()),
@@ -70,12 +72,23 @@ func (m *goModel) emitStore(f *jen.File) {
 		jen.If(jen.Err().Op(":=").Id("q").Dot("LockUser").Call(jen.Id("ctx"), jen.Id("lockKey").Call(jen.Id("in").Dot("UserID"))), jen.Err().Op("!=").Nil()).Block(
 			jen.Return(jen.Id("Token").Values(), jen.Lit(0), jen.Id("storeErr").Call(jen.Err()))),
 		jen.Var().Id("revoked").Int64(),
-		jen.If(jen.Id("in").Dot("SingleLogin").Dot("Soft")).Block(
-			jen.List(jen.Id("revoked"), jen.Err()).Op("=").Id("q").Dot("RevokeUserTokens").Call(jen.Id("ctx"), db("RevokeUserTokensParams").Values(jen.Dict{
-				jen.Id("At"): jen.Id("in").Dot("SingleLogin").Dot("At"), jen.Id("Reason"): jen.Id("in").Dot("SingleLogin").Dot("Reason"), jen.Id("UserID"): jen.Id("in").Dot("UserID"),
-			})),
-		).Else().Block(
-			jen.List(jen.Id("revoked"), jen.Err()).Op("=").Id("q").Dot("DeleteUserTokens").Call(jen.Id("ctx"), jen.Id("in").Dot("UserID")),
+		jen.Switch().Block(
+			jen.Case(jen.Id("in").Dot("SingleLogin").Op("!=").Nil().Op("&&").Id("in").Dot("SingleLogin").Dot("Soft")).Block(
+				jen.List(jen.Id("revoked"), jen.Err()).Op("=").Id("q").Dot("RevokeUserTokens").Call(jen.Id("ctx"), db("RevokeUserTokensParams").Values(jen.Dict{
+					jen.Id("At"): jen.Id("in").Dot("SingleLogin").Dot("At"), jen.Id("Reason"): jen.Id("in").Dot("SingleLogin").Dot("Reason"), jen.Id("UserID"): jen.Id("in").Dot("UserID"),
+				}))),
+			jen.Case(jen.Id("in").Dot("SingleLogin").Op("!=").Nil()).Block(
+				jen.List(jen.Id("revoked"), jen.Err()).Op("=").Id("q").Dot("DeleteUserTokens").Call(jen.Id("ctx"), jen.Id("in").Dot("UserID"))),
+			jen.Case(jen.Id("in").Dot("SessionCap").Dot("Revocation").Dot("Soft")).Block(
+				jen.List(jen.Id("revoked"), jen.Err()).Op("=").Id("q").Dot("RevokeSessionsBeyond").Call(jen.Id("ctx"), db("RevokeSessionsBeyondParams").Values(jen.Dict{
+					jen.Id("At"): jen.Id("in").Dot("SessionCap").Dot("Revocation").Dot("At"), jen.Id("Reason"): jen.Id("in").Dot("SessionCap").Dot("Revocation").Dot("Reason"),
+					jen.Id("UserID"): jen.Id("in").Dot("UserID"), jen.Id("Keep"): jen.Id("in").Dot("SessionCap").Dot("Keep"),
+				}))),
+			jen.Default().Block(
+				jen.List(jen.Id("revoked"), jen.Err()).Op("=").Id("q").Dot("DeleteSessionsBeyond").Call(jen.Id("ctx"), db("DeleteSessionsBeyondParams").Values(jen.Dict{
+					jen.Id("At"):     jen.Id("in").Dot("SessionCap").Dot("Revocation").Dot("At"),
+					jen.Id("UserID"): jen.Id("in").Dot("UserID"), jen.Id("Keep"): jen.Id("in").Dot("SessionCap").Dot("Keep"),
+				}))),
 		),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Id("Token").Values(), jen.Lit(0), jen.Id("storeErr").Call(jen.Err()))),
 		jen.List(jen.Id("row"), jen.Err()).Op(":=").Id("q").Dot("InsertToken").Call(jen.Id("ctx"), jen.Id("p")),
@@ -86,7 +99,7 @@ func (m *goModel) emitStore(f *jen.File) {
 		jen.Return(jen.Id("t"), jen.Id("revoked"), jen.Err()),
 	)
 	f.Line()
-	f.Comment("lockKey names the per-user advisory lock that serializes single-login.")
+	f.Comment("lockKey names the per-user advisory lock that serializes single-login and the session cap.")
 	f.Func().Id("lockKey").Params(jen.Id("id").Id("UserID")).String().Block(
 		jen.Return(jen.Qual("fmt", "Sprint").Call(jen.Lit(m.spec.Table+":"), jen.Id("id"))),
 	)
@@ -98,6 +111,14 @@ func (m *goModel) emitStore(f *jen.File) {
 			one(jen.Id("s").Dot("q").Dot("Token"+q).Call(jen.Id("ctx"), jen.Id("hash")))...)
 		f.Line()
 	}
+	f.Comment("RotationSalt returns the salt of the rotation that retired the refresh token prevHash.")
+	recv().Id("RotationSalt").Params(ctx, jen.Id("id").Int64(), jen.Id("prevHash").Index().Byte()).Params(jen.Index().Byte(), jen.Error()).Block(
+		jen.List(jen.Id("salt"), jen.Err()).Op(":=").Id("s").Dot("q").Dot("RotationSalt").Call(jen.Id("ctx"), db("RotationSaltParams").Values(jen.Dict{
+			jen.Id("ID"): jen.Id("id"), jen.Id("PrevHash"): jen.Id("prevHash"),
+		})),
+		jen.Return(jen.Id("salt"), jen.Id("storeErr").Call(jen.Err())),
+	)
+	f.Line()
 	f.Comment("Slide applies an auto-refresh if the row is still live and unchanged.")
 	recv().Id("Slide").Params(ctx, jen.Id("a").Add(rt("Slide"))).Params(jen.Id("Token"), jen.Error()).Block(
 		one(jen.Id("s").Dot("q").Dot("SlideToken").Call(jen.Id("ctx"), db("SlideTokenParams").Values(jen.Dict{
@@ -113,6 +134,9 @@ func (m *goModel) emitStore(f *jen.File) {
 			jen.Id("AccessHash"): jen.Id("a").Dot("AccessHash"), jen.Id("RefreshHash"): jen.Id("a").Dot("RefreshHash"),
 			jen.Id("Now"): jen.Id("a").Dot("Now"), jen.Id("ExpiresAt"): jen.Id("a").Dot("ExpiresAt"),
 			jen.Id("RefreshUntil"): jen.Id("a").Dot("RefreshUntil"),
+			jen.Id("AccessTtlNs"):  jen.Qual(runtimePath, "TTLColumn").Call(jen.Id("a").Dot("AccessTTL")),
+			jen.Id("RefreshTtlNs"): jen.Qual(runtimePath, "TTLColumn").Call(jen.Id("a").Dot("RefreshTTL")),
+			jen.Id("Salt"):         jen.Id("a").Dot("Salt"),
 		})))...)
 	f.Line()
 
@@ -139,8 +163,22 @@ func (m *goModel) emitStore(f *jen.File) {
 			scope("ScopeSession", "RevokeSession", jen.Dict{jen.Id("ID"): tid.Clone(), jen.Id("UserID"): tuser.Clone()},
 				"DeleteSession", db("DeleteSessionParams").Values(jen.Dict{jen.Id("ID"): tid.Clone(), jen.Id("UserID"): tuser.Clone()})),
 			scope("ScopeUser", "RevokeUserTokens", jen.Dict{jen.Id("UserID"): tuser.Clone()}, "DeleteUserTokens", tuser.Clone()),
-			scope("ScopeUserOthers", "RevokeOtherUserTokens", jen.Dict{jen.Id("UserID"): tuser.Clone(), jen.Id("KeepID"): tid.Clone()},
-				"DeleteOtherUserTokens", db("DeleteOtherUserTokensParams").Values(jen.Dict{jen.Id("UserID"): tuser.Clone(), jen.Id("KeepID"): tid.Clone()})),
+			jen.Case(rt("ScopeUserOthers")).Block(
+				jen.Var().Id("kept").Bool(),
+				jen.If(jen.Id("r").Dot("Soft")).Block(
+					jen.List(jen.Id("row"), jen.Id("e")).Op(":=").Id("s").Dot("q").Dot("RevokeOtherUserTokens").Call(jen.Id("ctx"), db("RevokeOtherUserTokensParams").Values(jen.Dict{
+						jen.Id("At"): jen.Id("r").Dot("At"), jen.Id("Reason"): jen.Id("r").Dot("Reason"), jen.Id("UserID"): tuser.Clone(), jen.Id("KeepID"): tid.Clone(),
+					})),
+					jen.List(jen.Id("kept"), jen.Id("n"), jen.Err()).Op("=").List(jen.Id("row").Dot("Kept"), jen.Id("row").Dot("Revoked"), jen.Id("e")),
+				).Else().Block(
+					jen.List(jen.Id("row"), jen.Id("e")).Op(":=").Id("s").Dot("q").Dot("DeleteOtherUserTokens").Call(jen.Id("ctx"), db("DeleteOtherUserTokensParams").Values(jen.Dict{
+						jen.Id("UserID"): tuser.Clone(), jen.Id("KeepID"): tid.Clone(),
+					})),
+					jen.List(jen.Id("kept"), jen.Id("n"), jen.Err()).Op("=").List(jen.Id("row").Dot("Kept"), jen.Id("row").Dot("Revoked"), jen.Id("e")),
+				),
+				jen.If(jen.Err().Op("==").Nil().Op("&&").Op("!").Id("kept")).Block(
+					jen.Return(jen.Lit(0), rt("ErrNotFound"))),
+			),
 			scope("ScopeUserExpired", "RevokeExpiredUserTokens", jen.Dict{jen.Id("UserID"): tuser.Clone()},
 				"DeleteExpiredUserTokens", db("DeleteExpiredUserTokensParams").Values(jen.Dict{jen.Id("UserID"): tuser.Clone(), jen.Id("At"): jen.Id("r").Dot("At")})),
 			scope("ScopeExpired", "RevokeExpiredTokens", jen.Dict{jen.Id("Batch"): jen.Id("r").Dot("Limit")},
@@ -152,11 +190,14 @@ func (m *goModel) emitStore(f *jen.File) {
 	)
 	f.Line()
 
-	f.Comment("Sessions lists the user's live sessions at now, newest first.")
-	recv().Id("Sessions").Params(ctx, jen.Id("userID").Id("UserID"), jen.Id("now").Qual("time", "Time")).Params(jen.Index().Id("Token"), jen.Error()).Block(
-		jen.List(jen.Id("rows"), jen.Err()).Op(":=").Id("s").Dot("q").Dot("UserSessions").Call(jen.Id("ctx"), db("UserSessionsParams").Values(jen.Dict{
-			jen.Id("UserID"): jen.Id("userID"), jen.Id("Now"): jen.Id("now"),
-		})),
+	f.Comment("Sessions lists a page of the user's live sessions at now, newest first.")
+	recv().Id("Sessions").Params(ctx, jen.Id("userID").Id("UserID"), jen.Id("now").Qual("time", "Time"), jen.Id("p").Add(rt("SessionPage"))).Params(jen.Index().Id("Token"), jen.Error()).Block(
+		jen.Id("arg").Op(":=").Add(db("UserSessionsParams")).Values(jen.Dict{
+			jen.Id("UserID"): jen.Id("userID"), jen.Id("Now"): jen.Id("now"), jen.Id("AfterID"): jen.Id("p").Dot("After").Dot("ID"),
+		}),
+		jen.If(jen.Op("!").Id("p").Dot("After").Dot("IsZero").Call()).Block(jen.Id("arg").Dot("AfterCreatedAt").Op("=").Op("&").Id("p").Dot("After").Dot("CreatedAt")),
+		jen.If(jen.Id("p").Dot("Limit").Op(">").Lit(0)).Block(jen.Id("arg").Dot("MaxRows").Op("=").Op("&").Id("p").Dot("Limit")),
+		jen.List(jen.Id("rows"), jen.Err()).Op(":=").Id("s").Dot("q").Dot("UserSessions").Call(jen.Id("ctx"), jen.Id("arg")),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Id("storeErr").Call(jen.Err()))),
 		jen.Id("out").Op(":=").Make(jen.Index().Id("Token"), jen.Lit(0), jen.Len(jen.Id("rows"))),
 		jen.For(jen.List(jen.Id("_"), jen.Id("row")).Op(":=").Range().Id("rows")).Block(

@@ -58,6 +58,8 @@ func (m *goModel) emitToken(f *jen.File) error {
 		jen.Id("RefreshUntil"):    jen.Id("r").Dot("RefreshUntil"),
 		jen.Id("RotatedAt"):       jen.Id("r").Dot("RotatedAt"),
 		jen.Id("RevokedAt"):       jen.Id("r").Dot("RevokedAt"),
+		jen.Id("AccessTTL"):       jen.Qual(runtimePath, "StoredTTL").Call(jen.Id("r").Dot("AccessTtlNs")),
+		jen.Id("RefreshTTL"):      jen.Qual(runtimePath, "StoredTTL").Call(jen.Id("r").Dot("RefreshTtlNs")),
 	}
 	tok := jen.Dict{
 		jen.Id("Record"): jen.Qual(runtimePath, "Record").Values(rec),

@@ -291,7 +291,8 @@ func TestScenarioErrorsArePositioned(t *testing.T) {
 
 // TestSqlcParamNames keeps sqlcParams in sync with queries.sql.tmpl: a table
 // named like a query parameter cannot be renamed in sqlc.yaml (see
-// renamesTable), so the list must name every parameter that is not a column.
+// renamesTable), so the list must name every parameter and every result
+// alias (AS "x") that is not a column.
 func TestSqlcParamNames(t *testing.T) {
 	s, err := spec.Load("authentify.yaml", []byte("version: 1\npackage: auth\nfields:\n  plan: { type: string, default: x }\n"))
 	if err != nil {
@@ -306,9 +307,9 @@ func TestSqlcParamNames(t *testing.T) {
 		columns[c] = true
 	}
 	used := map[string]bool{}
-	re := regexp.MustCompile(`@([a-z_]+)|sqlc\.n?arg\('?([a-z_]+)'?\)`)
+	re := regexp.MustCompile(`@([a-z_]+)|sqlc\.n?arg\('?([a-z_]+)'?\)|(?:\)|bigint) AS "([a-z_]+)"`)
 	for _, m := range re.FindAllStringSubmatch(string(files["queries.sql"]), -1) {
-		name := m[1] + m[2]
+		name := m[1] + m[2] + m[3]
 		used[name] = true
 		if !columns[name] && !slices.Contains(sqlcParams, name) {
 			t.Errorf("query parameter %q is neither a column nor in sqlcParams", name)

@@ -134,7 +134,7 @@ func BuiltinColumns() []string {
 	return []string{
 		"id", "user_id", "auth_type", "access_hash", "refresh_hash", "prev_refresh_hash", "retired_refresh_hashes",
 		"rotated_at", "context", "created_at", "last_refreshed_at", "expires_at",
-		"refresh_until", "revoked_at", "revoke_reason",
+		"refresh_until", "revoked_at", "revoke_reason", "access_ttl_ns", "refresh_ttl_ns", "rotation_salt",
 	}
 }
 
@@ -143,7 +143,7 @@ func BuiltinColumns() []string {
 func ReservedTokenNames() []string {
 	return []string{
 		"ID", "UserID", "Transport", "Context", "CreatedAt", "LastRefreshedAt",
-		"ExpiresAt", "RefreshUntil", "RotatedAt", "RevokedAt", "RevokeReason",
+		"ExpiresAt", "RefreshUntil", "RotatedAt", "RevokedAt", "RevokeReason", "AccessTTL", "RefreshTTL",
 		"Record", "String", "Format", "GoString", "MarshalJSON", "IsActive", "Columns",
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -40,6 +41,8 @@ func settingTarget(s *runtime.Settings, key string) any {
 		return &s.KeepExpiredTokens
 	case "refresh_grace_period":
 		return &s.RefreshGracePeriod
+	case "max_sessions_per_user":
+		return &s.MaxSessionsPerUser
 	}
 	return nil
 }
@@ -138,8 +141,28 @@ func (l *loader) setting(f entry, target any) bool {
 			*t = v
 		}
 		return ok
+	case *int:
+		v, ok := l.count(f.value, f.path)
+		if ok {
+			*t = v
+		}
+		return ok
 	}
 	panic(fmt.Sprintf("spec: setting %s has unsupported type %T", f.key, target))
+}
+
+// count decodes a whole number (max_sessions_per_user); its range is
+// Validate's business.
+func (l *loader) count(n ast.Node, path string) (int, bool) {
+	if v, ok := n.(*ast.IntegerNode); ok {
+		if i, err := strconv.Atoi(v.Token.Value); err == nil {
+			return i, true
+		}
+		l.errorf(n, path, "%s is not a whole number of a usable size", v.Token.Value)
+		return 0, false
+	}
+	l.errorf(n, path, "expected a whole number such as 0 (unlimited) or 5, not %s", describe(n))
+	return 0, false
 }
 
 // duration decodes a Go duration ("24h", "90m", "1h30m"), `none`

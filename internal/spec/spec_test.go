@@ -142,6 +142,8 @@ func (o orderedSettings) MarshalJSON() ([]byte, error) {
 			v = *p
 		case *[]string:
 			v = *p
+		case *int:
+			v = *p
 		}
 		vb, err := json.Marshal(v)
 		if err != nil {

@@ -29,7 +29,8 @@ var settingComments = map[string]string{
 	"header_prefixes":         "accepted Authorization schemes (case-insensitive)",
 	"cookie_names":            "cookies searched for an access token, in order",
 	"keep_expired_tokens":     "revoke by setting revoked_at (kept for audit) instead of deleting",
-	"refresh_grace_period":    "a rotated refresh token reused this soon is a race, not theft",
+	"refresh_grace_period":    "a rotated refresh token reused this soon is a race, not theft (at most 60s)",
+	"max_sessions_per_user":   "live sessions per user; a new login revokes the oldest (0: unlimited)",
 }
 
 // Starter returns a commented authentify.yaml showing every key with its
@@ -79,6 +80,8 @@ func settingYAML(v any) string {
 		return formatDuration(*v)
 	case *bool:
 		return strconv.FormatBool(*v)
+	case *int:
+		return strconv.Itoa(*v)
 	case *string:
 		return yamlString(*v)
 	case *[]string:

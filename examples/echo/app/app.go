@@ -168,6 +168,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config, opts ...Option) (*
 	}
 	authOpts := append([]auth.Option{
 		auth.WithSettings(settings),
+		auth.WithLogger(o.log),
 		auth.WithPostAuth(a.recordIP),
 		auth.WithOnReuseDetected(a.onReuse),
 	}, o.authOpts...)

@@ -287,11 +287,13 @@ func TestCookieFlow(t *testing.T) {
 	wantStatus(t, rec, 401)
 }
 
-// TestRefreshFollowsSessionTransport: a cookie session's refresh token sent
-// in a body is answered with cookies, never with tokens in JSON.
+// TestRefreshFollowsSessionTransport: with enable_auth_restriction off, a
+// cookie session's refresh token sent in a body is answered with cookies,
+// never with tokens in JSON (with it on, the default, it is refused:
+// TestRefreshTransportRestriction).
 func TestRefreshFollowsSessionTransport(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, nil)
+	e := newEnv(t, func(c *app.Config) { c.Settings.EnableAuthRestriction = false })
 	e.register("alice", false)
 	_, refresh := e.cookieLogin("alice", "Firefox")
 	rec := e.do("POST", "/auth/refresh", map[string]any{"refresh_token": refresh.Value})

@@ -13,6 +13,7 @@ import (
 
 	"github.com/authentify-go/authentify/examples/echo/app"
 	"github.com/authentify-go/authentify/examples/echo/auth"
+	"github.com/authentify-go/authentify/runtime"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	cdpruntime "github.com/chromedp/cdproto/runtime"
@@ -180,7 +181,7 @@ func (s *site) since(mark int) []seen {
 // liveSessions returns how many sessions of the user are live.
 func (s *site) liveSessions(t *testing.T, userID int64) int {
 	t.Helper()
-	list, err := s.app.Service().ListSessions(context.Background(), userID)
+	list, _, err := s.app.Service().ListSessions(context.Background(), userID, 0, runtime.SessionCursor{})
 	if err != nil {
 		t.Fatalf("ListSessions: %v", err)
 	}

@@ -190,6 +190,28 @@ func ConfigFromEnv(lookup func(string) (string, bool)) (Config, error) {
 	return cfg, nil
 }
 
+// ConfigFromEnviron is ConfigFromEnv over environ, NAME=value entries as
+// os.Environ returns them (main passes os.Environ()), and it also refuses
+// every AUTHENTIFY_* variable that names no setting (runtime.CheckEnviron):
+// a typo such as AUTHENTIFY_TOKEN_TLL must stop the app, not fall back to a
+// default unnoticed.
+func ConfigFromEnviron(environ []string) (Config, error) {
+	env := make(map[string]string, len(environ))
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			env[k] = v
+		}
+	}
+	cfg, err := ConfigFromEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	if uerr := runtime.CheckEnviron(environ); uerr != nil {
+		if err == nil {
+			return Config{}, fmt.Errorf("invalid configuration:\n%w", uerr)
+		}
+		return Config{}, errors.Join(err, uerr)
+	}
+	return cfg, err
+}
+
 // validate checks what New needs beyond the token settings, which auth.New
 // validates.
 func (c Config) validate() error {

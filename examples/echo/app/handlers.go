@@ -10,6 +10,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -263,27 +264,28 @@ type refreshRequest struct {
 // refresh redeems a refresh token from the body or, when the body has none,
 // from the refresh cookie. The answer follows the session's transport: JSON
 // for a header session, new cookies for a cookie session (so a cookie
-// session's tokens never appear in a body).
+// session's tokens never appear in a body). The service is told where the
+// token came from (body: header flow, cookie: cookie flow), so that under
+// enable_auth_restriction each session refreshes only through its own
+// transport. It may answer with Set-Cookie, so it runs the CSRF check first.
 func (a *App) refresh(c echo.Context) error {
+	if err := a.csrf.Check(c.Request()); err != nil {
+		return auth.HTTPError(c, "", fmt.Errorf("%w: %w", runtime.ErrCrossOrigin, err))
+	}
 	var req refreshRequest
 	if _, err := decodeJSON(c, &req, true); err != nil {
 		return err
 	}
-	raw := req.RefreshToken
+	raw, from := req.RefreshToken, runtime.TransportHeader
 	if raw == "" {
 		if ck, err := c.Cookie(a.cookies.RefreshName); err == nil {
-			raw = ck.Value
-		}
-		if raw != "" {
-			if err := a.csrf.Check(c.Request()); err != nil {
-				return auth.HTTPError(c, "", fmt.Errorf("%w: %w", runtime.ErrCrossOrigin, err))
-			}
+			raw, from = ck.Value, runtime.TransportCookie
 		}
 	}
 	if raw == "" {
 		return badRequest("refresh_token is required, in the body or the %s cookie", a.cookies.RefreshName)
 	}
-	iss, err := a.svc.RefreshToken(c.Request().Context(), raw)
+	iss, err := a.svc.RefreshTokenFrom(c.Request().Context(), raw, from)
 	if err != nil {
 		herr := auth.HTTPError(c, "", err) // 503 on outage stays 503
 		if r := runtime.ReasonOf(err); r != "" {
@@ -307,6 +309,8 @@ func refreshMessage(r runtime.Reason) string {
 		return "refresh token already used; the session has been revoked"
 	case runtime.ReasonRefreshRace:
 		return "refresh token was just used by a concurrent request"
+	case runtime.ReasonWrongTransport:
+		return "refresh token sent over the wrong transport: a cookie session refreshes with its cookie, a header session with the request body"
 	default:
 		return "invalid refresh token"
 	}
@@ -352,11 +356,37 @@ type sessionResponse struct {
 	Current   bool       `json:"current"`
 }
 
+// Page sizes of GET /auth/sessions.
+const (
+	defaultSessionsLimit = 50
+	maxSessionsLimit     = 200
+)
+
+// sessions lists the caller's live sessions, newest first, a page at a time:
+// ?limit= (1 to 200, default 50) and ?cursor= (from the previous page). The
+// body is the JSON array of the page; a next page is announced in a
+// Link: <…>; rel="next" header (RFC 8288).
 func (a *App) sessions(c echo.Context) error {
+	limit := defaultSessionsLimit
+	if v := c.QueryParam("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxSessionsLimit {
+			return badRequest("limit must be a whole number from 1 to %d", maxSessionsLimit)
+		}
+		limit = n
+	}
+	after, err := runtime.ParseSessionCursor(c.QueryParam("cursor"))
+	if err != nil {
+		return badRequest("invalid cursor: use the one from the Link header of the previous page")
+	}
 	tok := current(c)
-	list, err := a.svc.ListSessions(c.Request().Context(), tok.UserID)
+	list, next, err := a.svc.ListSessions(c.Request().Context(), tok.UserID, limit, after)
 	if err != nil {
 		return err
+	}
+	if !next.IsZero() {
+		q := url.Values{"limit": {strconv.Itoa(limit)}, "cursor": {next.String()}}
+		c.Response().Header().Set("Link", "<"+c.Request().URL.Path+"?"+q.Encode()+`>; rel="next"`)
 	}
 	out := make([]sessionResponse, 0, len(list))
 	for _, s := range list {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 
 	"github.com/authentify-go/authentify/examples/echo/auth"
 	"github.com/authentify-go/authentify/runtime"
@@ -133,7 +134,8 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, settings runtime.Settings)
 			return fmt.Errorf("migrate: step %d: %w", version, dbErr(err))
 		}
 	}
-	svc, err := auth.New(conn.Conn(), auth.WithSettings(settings))
+	// Only for CreateSchema: the app's own Service logs the settings.
+	svc, err := auth.New(conn.Conn(), auth.WithSettings(settings), auth.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}

@@ -331,7 +331,7 @@ func TestNeverExpiringTokensFromSettings(t *testing.T) {
 				}
 			}
 			clk.Advance(719 * time.Hour)
-			sessions, err := svc.ListSessions(t.Context(), user)
+			sessions, _, err := svc.ListSessions(t.Context(), user, 0, runtime.SessionCursor{})
 			if err != nil || len(sessions) != 2 {
 				t.Errorf("ListSessions after 719h = %d, %v; want 2", len(sessions), err)
 			}
@@ -1132,7 +1132,7 @@ func TestListSessions(t *testing.T) {
 	tablet := issue(t, svc, alice, "tablet")
 	clk.Advance(2 * time.Hour) // over and refreshable's access tokens have expired
 
-	got, err := svc.ListSessions(t.Context(), alice)
+	got, _, err := svc.ListSessions(t.Context(), alice, 0, runtime.SessionCursor{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1151,7 +1151,7 @@ func TestListSessions(t *testing.T) {
 		t.Errorf("ids = %d, %d; want %d, %d", got[0].ID, got[1].ID, tablet.Token.ID, phone.Token.ID)
 	}
 	_ = over
-	if got, err := svc.ListSessions(t.Context(), 987654); err != nil || len(got) != 0 {
+	if got, _, err := svc.ListSessions(t.Context(), 987654, 0, runtime.SessionCursor{}); err != nil || len(got) != 0 {
 		t.Errorf("ListSessions(unknown) = %v, %v", got, err)
 	}
 }
@@ -1188,7 +1188,7 @@ func TestRevokeSession(t *testing.T) {
 			if _, err := svc.VerifyToken(t.Context(), a1.AccessToken.Reveal(), runtime.TransportHeader); err != nil {
 				t.Errorf("a1: %v", err)
 			}
-			if s, _ := svc.ListSessions(t.Context(), alice); len(s) != 1 || s[0].ID != a1.Token.ID {
+			if s, _, _ := svc.ListSessions(t.Context(), alice, 0, runtime.SessionCursor{}); len(s) != 1 || s[0].ID != a1.Token.ID {
 				t.Errorf("sessions after revoke = %v", s)
 			}
 		})
@@ -1223,9 +1223,12 @@ func TestRevokeOtherSessions(t *testing.T) {
 			if n, err := svc.RevokeOtherSessions(t.Context(), alice, current.Token.ID); err != nil || n != 0 {
 				t.Errorf("second call = %d, %v; want 0", n, err)
 			}
-			// Bob cannot use alice's id to keep: all of bob's go.
-			if n, err := svc.RevokeOtherSessions(t.Context(), bob, current.Token.ID); err != nil || n != 1 {
-				t.Errorf("RevokeOtherSessions(bob, alice's id) = %d, %v; want 1", n, err)
+			// Bob cannot use alice's id to keep: nothing is revoked (issue 8).
+			if n, err := svc.RevokeOtherSessions(t.Context(), bob, current.Token.ID); !errors.Is(err, runtime.ErrNotFound) || n != 0 {
+				t.Errorf("RevokeOtherSessions(bob, alice's id) = %d, %v; want 0, ErrNotFound", n, err)
+			}
+			if _, err := svc.VerifyToken(t.Context(), b1.AccessToken.Reveal(), runtime.TransportHeader); err != nil {
+				t.Errorf("bob's session was revoked by a refused call: %v", err)
 			}
 			if _, err := svc.VerifyToken(t.Context(), current.AccessToken.Reveal(), runtime.TransportHeader); err != nil {
 				t.Errorf("alice's current session was touched by bob: %v", err)
@@ -1373,7 +1376,7 @@ func TestRevokedRowNeverAuthenticates(t *testing.T) {
 			if after := readRow(t, pool, iss.Token.ID); !reflect.DeepEqual(before, after) {
 				t.Errorf("the revoked row changed: %+v → %+v", before, after)
 			}
-			if s, err := svc.ListSessions(t.Context(), user); err != nil || len(s) != 0 {
+			if s, _, err := svc.ListSessions(t.Context(), user, 0, runtime.SessionCursor{}); err != nil || len(s) != 0 {
 				t.Errorf("ListSessions = %v, %v; want none", s, err)
 			}
 		})
@@ -1739,9 +1742,11 @@ func TestAutoRefreshCappedAtMaxTTL(t *testing.T) {
 	wantReason(t, "refresh past max ttl", err, runtime.ReasonExpired)
 }
 
-// TestAutoRefreshNeverShortens: a token issued with a longer per-token TTL
-// keeps it; it slides only once sliding would lengthen it (drf-authentify
-// shortened it to TOKEN_TTL, §e.14).
+// TestAutoRefreshNeverShortens: a token whose expiry lies beyond what a
+// slide would give keeps it; it slides only once sliding would lengthen it
+// (drf-authentify shortened it to TOKEN_TTL, §e.14). The row is one from
+// before sessions stored their own TTLs (slides use the settings' 2h);
+// a session's own TTLs are TestSessionKeepsItsOwnTTLs's.
 func TestAutoRefreshNeverShortens(t *testing.T) {
 	t.Parallel()
 	clk := newClock(t0)
@@ -1750,6 +1755,7 @@ func TestAutoRefreshNeverShortens(t *testing.T) {
 		auth.WithPostAutoRefresh(func(_ *http.Request, tok auth.Token) (auth.Token, error) { slides.Add(1); return tok, nil }))
 	user := newUser(t, pool, "alice")
 	iss := issue(t, svc, user, "phone", auth.WithAccessTTL(10*time.Hour))
+	pgtest.Exec(t, pool, `UPDATE auth_tokens SET access_ttl_ns = NULL WHERE id = $1`, iss.Token.ID)
 	orig := readRow(t, pool, iss.Token.ID)
 	clk.Advance(time.Hour)
 	tok, err := authHeader(t, svc, iss)
@@ -1918,10 +1924,10 @@ func TestSingleLogin(t *testing.T) {
 			clk.Advance(time.Minute)
 			web := issueCookie(t, single, alice, "browser")
 			checkRevoked(t, pool, login.Token.ID, keep, runtime.RevokedSingleLogin, t0.Add(2*time.Minute))
-			if s, _ := single.ListSessions(t.Context(), alice); len(s) != 1 || s[0].ID != web.Token.ID {
+			if s, _, _ := single.ListSessions(t.Context(), alice, 0, runtime.SessionCursor{}); len(s) != 1 || s[0].ID != web.Token.ID {
 				t.Errorf("alice's sessions = %v, want only the browser", s)
 			}
-			if s, _ := single.ListSessions(t.Context(), bob); len(s) != 2 {
+			if s, _, _ := single.ListSessions(t.Context(), bob, 0, runtime.SessionCursor{}); len(s) != 2 {
 				t.Errorf("bob's sessions = %d, want 2", len(s))
 			}
 		})
@@ -2199,7 +2205,7 @@ func TestContextRoundTrip(t *testing.T) {
 			}
 		}
 	}
-	sessions, err := svc.ListSessions(t.Context(), user)
+	sessions, _, err := svc.ListSessions(t.Context(), user, 0, runtime.SessionCursor{})
 	if err != nil {
 		t.Fatal(err)
 	}

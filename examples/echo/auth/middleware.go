@@ -59,6 +59,7 @@ func (s *Service) MiddlewareWithConfig(cfg MiddlewareConfig) (echo.MiddlewareFun
 	}
 	if cfg.DisableCSRF {
 		csrf = nil
+		s.opts.logger.Warn("authentify: "+runtime.CSRFOffWarning, "package", Prefix)
 	}
 	fail := func(c echo.Context, err error) error {
 		if cfg.ErrorHandler != nil {

@@ -346,7 +346,7 @@ func unitDuringOutage(t *testing.T, svc *auth.Service) {
 	_, checks["RefreshToken"] = svc.RefreshToken(ctx, rt.Reveal())
 	_, checks["VerifyToken"] = svc.VerifyToken(ctx, at.Reveal(), runtime.TransportHeader)
 	_, checks["GenerateHeaderToken"] = svc.GenerateHeaderToken(ctx, 1, auth.Context{Device: "d"})
-	_, checks["ListSessions"] = svc.ListSessions(ctx, 1)
+	_, _, checks["ListSessions"] = svc.ListSessions(ctx, 1, 0, runtime.SessionCursor{})
 	_, checks["RevokeAllUserTokens"] = svc.RevokeAllUserTokens(ctx, 1)
 	for name, err := range checks {
 		if !errors.Is(err, runtime.ErrUnavailable) || runtime.ReasonOf(err) != "" || runtime.HTTPStatus(err) != http.StatusServiceUnavailable {

@@ -9,6 +9,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -40,6 +41,7 @@ func DefaultSettings() runtime.Settings {
 		HashAlgorithm:         "sha256",
 		HeaderPrefixes:        []string{"Bearer", "Token"},
 		KeepExpiredTokens:     false,
+		MaxSessionsPerUser:    0,
 		RefreshGracePeriod:    10 * time.Second,
 		RefreshTokenTTL:       168 * time.Hour,
 		TokenTTL:              24 * time.Hour,
@@ -67,6 +69,7 @@ type options struct {
 	postAuth        PostAuthFunc
 	postAutoRefresh PostAuthFunc
 	hooks           runtime.Hooks[Token]
+	logger          *slog.Logger
 }
 
 // Option configures a Service.
@@ -83,6 +86,14 @@ func WithSettings(v runtime.Settings) Option {
 func WithClock(now func() time.Time) Option {
 	return func(o *options) {
 		o.now = now
+	}
+}
+
+// WithLogger sets the logger of the Service (default slog.Default()): New logs the settings
+// in force through it once (secret_key redacted) and warns about weak choices.
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) {
+		o.logger = l
 	}
 }
 
@@ -153,6 +164,7 @@ type Service struct {
 }
 
 // New returns a Service over pool. Settings are validated; an invalid setting is an error.
+// It logs the settings in force once (see WithLogger), warning about weak choices.
 func New(pool DB, opts ...Option) (*Service, error) {
 	if pool == nil {
 		return nil, errors.New("authentify: New: nil database")
@@ -174,6 +186,10 @@ func New(pool DB, opts ...Option) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	if o.logger == nil {
+		o.logger = slog.Default()
+	}
+	runtime.LogSettings(context.Background(), o.logger, Prefix, eng.Settings())
 	return &Service{
 		db:   pool,
 		eng:  eng,
@@ -269,12 +285,23 @@ func (s *Service) authenticate(r *http.Request, csrf *http.CrossOriginProtection
 // (id, context and creation time kept) and the old pair stops working. Exactly one
 // of several concurrent calls rotates; see runtime.Engine.Refresh for the grace
 // window and reuse detection.
+// It does not know how the token arrived, so it skips the transport restriction;
+// HTTP handlers should use RefreshTokenFrom.
 func (s *Service) RefreshToken(ctx context.Context, raw string, opts ...IssueOption) (Issued, error) {
+	return s.RefreshTokenFrom(ctx, raw, runtime.AnyTransport, opts...)
+}
+
+// RefreshTokenFrom is RefreshToken for a refresh token that arrived over t:
+// runtime.TransportHeader for a request body (the header flow), runtime.TransportCookie
+// for the refresh cookie. With enable_auth_restriction a session's refresh token is
+// redeemed only over its own transport; otherwise it is refused (401, reason
+// wrong_transport) and the session is left as it was.
+func (s *Service) RefreshTokenFrom(ctx context.Context, raw string, t runtime.Transport, opts ...IssueOption) (Issued, error) {
 	var o issueOptions
 	for _, opt := range opts {
 		opt(&o)
 	}
-	return s.eng.Refresh(ctx, raw, o.ttl)
+	return s.eng.RefreshOver(ctx, raw, t, o.ttl)
 }
 
 // RevokeToken revokes one token (logout). Per keep_expired_tokens the row is kept with
@@ -322,6 +349,8 @@ func (s *Service) RevokeSession(ctx context.Context, userID UserID, id int64) er
 }
 
 // RevokeOtherSessions revokes every session of the user except keepID and returns how many.
+// When keepID is not one of the user's sessions it revokes nothing and returns
+// runtime.ErrNotFound (one statement).
 func (s *Service) RevokeOtherSessions(ctx context.Context, userID UserID, keepID int64) (int64, error) {
 	return s.eng.Revoke(ctx, runtime.Target[UserID]{
 		ID:     keepID,
@@ -337,9 +366,12 @@ func (s *Service) PurgeTokens(ctx context.Context, olderThan time.Duration) (int
 	return s.eng.Purge(ctx, s.eng.Now().Add(-olderThan))
 }
 
-// ListSessions returns the user's live sessions, newest first.
-func (s *Service) ListSessions(ctx context.Context, userID UserID) ([]Token, error) {
-	return s.eng.Sessions(ctx, userID)
+// ListSessions returns a page of the user's live sessions, newest first: at most limit
+// (0: all) after the cursor (the zero runtime.SessionCursor: from the newest). next is
+// the cursor of the following page, zero when there is none; it survives in a URL as
+// next.String(), read back with runtime.ParseSessionCursor.
+func (s *Service) ListSessions(ctx context.Context, userID UserID, limit int, after runtime.SessionCursor) (page []Token, next runtime.SessionCursor, err error) {
+	return s.eng.Sessions(ctx, userID, limit, after)
 }
 
 // UpdateColumns sets the non-nil custom columns of a live token and returns it

@@ -37,8 +37,8 @@ func (s *store) token(row db.TokenRow, err error) (Token, error) {
 	return tokenFromRow(row)
 }
 
-// Insert stores a new row; under single-login it first locks the user and
-// revokes the user's other rows, in one transaction.
+// Insert stores a new row; under single-login or a session cap it first locks
+// the user and revokes the user's other (or oldest) rows, in one transaction.
 func (s *store) Insert(ctx context.Context, in runtime.Insert[UserID, payload]) (Token, int64, error) {
 	ctxJSON, err := json.Marshal(in.Payload.context)
 	if err != nil {
@@ -46,16 +46,18 @@ func (s *store) Insert(ctx context.Context, in runtime.Insert[UserID, payload]) 
 	}
 	p := db.InsertTokenParams{
 		AccessHash:   in.AccessHash,
+		AccessTtlNs:  runtime.TTLColumn(in.AccessTTL),
 		AuthType:     string(in.Transport),
 		Context:      ctxJSON,
 		CreatedAt:    in.CreatedAt,
 		ExpiresAt:    in.ExpiresAt,
 		RefreshHash:  in.RefreshHash,
+		RefreshTtlNs: runtime.TTLColumn(in.RefreshTTL),
 		RefreshUntil: in.RefreshUntil,
 		UserID:       in.UserID,
 	}
 	insertColumns(&p, in.Payload.columns)
-	if in.SingleLogin == nil {
+	if in.SingleLogin == nil && in.SessionCap == nil {
 		row, err := s.q.InsertToken(ctx, p)
 		t, err := s.token(row, err)
 		return t, 0, err
@@ -70,14 +72,28 @@ func (s *store) Insert(ctx context.Context, in runtime.Insert[UserID, payload]) 
 		return Token{}, 0, storeErr(err)
 	}
 	var revoked int64
-	if in.SingleLogin.Soft {
+	switch {
+	case in.SingleLogin != nil && in.SingleLogin.Soft:
 		revoked, err = q.RevokeUserTokens(ctx, db.RevokeUserTokensParams{
 			At:     in.SingleLogin.At,
 			Reason: in.SingleLogin.Reason,
 			UserID: in.UserID,
 		})
-	} else {
+	case in.SingleLogin != nil:
 		revoked, err = q.DeleteUserTokens(ctx, in.UserID)
+	case in.SessionCap.Revocation.Soft:
+		revoked, err = q.RevokeSessionsBeyond(ctx, db.RevokeSessionsBeyondParams{
+			At:     in.SessionCap.Revocation.At,
+			Keep:   in.SessionCap.Keep,
+			Reason: in.SessionCap.Revocation.Reason,
+			UserID: in.UserID,
+		})
+	default:
+		revoked, err = q.DeleteSessionsBeyond(ctx, db.DeleteSessionsBeyondParams{
+			At:     in.SessionCap.Revocation.At,
+			Keep:   in.SessionCap.Keep,
+			UserID: in.UserID,
+		})
 	}
 	if err != nil {
 		return Token{}, 0, storeErr(err)
@@ -93,7 +109,7 @@ func (s *store) Insert(ctx context.Context, in runtime.Insert[UserID, payload]) 
 	return t, revoked, err
 }
 
-// lockKey names the per-user advisory lock that serializes single-login.
+// lockKey names the per-user advisory lock that serializes single-login and the session cap.
 func lockKey(id UserID) string {
 	return fmt.Sprint("auth_tokens:", id)
 }
@@ -122,6 +138,15 @@ func (s *store) ByRetiredRefreshHash(ctx context.Context, hash []byte) (Token, e
 	return s.token(row, err)
 }
 
+// RotationSalt returns the salt of the rotation that retired the refresh token prevHash.
+func (s *store) RotationSalt(ctx context.Context, id int64, prevHash []byte) ([]byte, error) {
+	salt, err := s.q.RotationSalt(ctx, db.RotationSaltParams{
+		ID:       id,
+		PrevHash: prevHash,
+	})
+	return salt, storeErr(err)
+}
+
 // Slide applies an auto-refresh if the row is still live and unchanged.
 func (s *store) Slide(ctx context.Context, a runtime.Slide) (Token, error) {
 	row, err := s.q.SlideToken(ctx, db.SlideTokenParams{
@@ -139,12 +164,15 @@ func (s *store) Slide(ctx context.Context, a runtime.Slide) (Token, error) {
 func (s *store) Rotate(ctx context.Context, a runtime.Rotation) (Token, error) {
 	row, err := s.q.RotateToken(ctx, db.RotateTokenParams{
 		AccessHash:     a.AccessHash,
+		AccessTtlNs:    runtime.TTLColumn(a.AccessTTL),
 		ExpiresAt:      a.ExpiresAt,
 		ID:             a.ID,
 		Now:            a.Now,
 		OldRefreshHash: a.OldRefreshHash,
 		RefreshHash:    a.RefreshHash,
+		RefreshTtlNs:   runtime.TTLColumn(a.RefreshTTL),
 		RefreshUntil:   a.RefreshUntil,
+		Salt:           a.Salt,
 	})
 	return s.token(row, err)
 }
@@ -189,18 +217,24 @@ func (s *store) Revoke(ctx context.Context, t runtime.Target[UserID], r runtime.
 			n, err = s.q.DeleteUserTokens(ctx, t.UserID)
 		}
 	case runtime.ScopeUserOthers:
+		var kept bool
 		if r.Soft {
-			n, err = s.q.RevokeOtherUserTokens(ctx, db.RevokeOtherUserTokensParams{
+			row, e := s.q.RevokeOtherUserTokens(ctx, db.RevokeOtherUserTokensParams{
 				At:     r.At,
 				KeepID: t.ID,
 				Reason: r.Reason,
 				UserID: t.UserID,
 			})
+			kept, n, err = row.Kept, row.Revoked, e
 		} else {
-			n, err = s.q.DeleteOtherUserTokens(ctx, db.DeleteOtherUserTokensParams{
+			row, e := s.q.DeleteOtherUserTokens(ctx, db.DeleteOtherUserTokensParams{
 				KeepID: t.ID,
 				UserID: t.UserID,
 			})
+			kept, n, err = row.Kept, row.Revoked, e
+		}
+		if err == nil && !kept {
+			return 0, runtime.ErrNotFound
 		}
 	case runtime.ScopeUserExpired:
 		if r.Soft {
@@ -239,12 +273,20 @@ func (s *store) Revoke(ctx context.Context, t runtime.Target[UserID], r runtime.
 	return n, storeErr(err)
 }
 
-// Sessions lists the user's live sessions at now, newest first.
-func (s *store) Sessions(ctx context.Context, userID UserID, now time.Time) ([]Token, error) {
-	rows, err := s.q.UserSessions(ctx, db.UserSessionsParams{
-		Now:    now,
-		UserID: userID,
-	})
+// Sessions lists a page of the user's live sessions at now, newest first.
+func (s *store) Sessions(ctx context.Context, userID UserID, now time.Time, p runtime.SessionPage) ([]Token, error) {
+	arg := db.UserSessionsParams{
+		AfterID: p.After.ID,
+		Now:     now,
+		UserID:  userID,
+	}
+	if !p.After.IsZero() {
+		arg.AfterCreatedAt = &p.After.CreatedAt
+	}
+	if p.Limit > 0 {
+		arg.MaxRows = &p.Limit
+	}
+	rows, err := s.q.UserSessions(ctx, arg)
 	if err != nil {
 		return nil, storeErr(err)
 	}

@@ -37,10 +37,12 @@ func tokenFromRow(r db.TokenRow) (Token, error) {
 	t := Token{
 		LastUsedIP: r.LastUsedIP,
 		Record: runtime.Record{
+			AccessTTL:       runtime.StoredTTL(r.AccessTtlNs),
 			CreatedAt:       r.CreatedAt,
 			ExpiresAt:       r.ExpiresAt,
 			ID:              r.ID,
 			LastRefreshedAt: r.LastRefreshedAt,
+			RefreshTTL:      runtime.StoredTTL(r.RefreshTtlNs),
 			RefreshUntil:    r.RefreshUntil,
 			RevokedAt:       r.RevokedAt,
 			RotatedAt:       r.RotatedAt,

@@ -50,21 +50,32 @@ func (q *Queries) DeleteExpiredUserTokens(ctx context.Context, arg DeleteExpired
 	return result.RowsAffected(), nil
 }
 
-const deleteOtherUserTokens = `-- name: DeleteOtherUserTokens :execrows
-DELETE FROM "auth_tokens" WHERE "user_id" = $1::bigint AND "id" <> $2::bigint
+const deleteOtherUserTokens = `-- name: DeleteOtherUserTokens :one
+WITH "keep" AS (
+    SELECT 1 FROM "auth_tokens" WHERE "id" = $1::bigint AND "user_id" = $2::bigint
+), "done" AS (
+    DELETE FROM "auth_tokens"
+    WHERE "user_id" = $2::bigint AND "id" <> $1::bigint AND EXISTS (SELECT 1 FROM "keep")
+    RETURNING 1
+)
+SELECT EXISTS (SELECT 1 FROM "keep") AS "kept", (SELECT count(*) FROM "done")::bigint AS "revoked"
 `
 
 type DeleteOtherUserTokensParams struct {
-	UserID int64
 	KeepID int64
+	UserID int64
 }
 
-func (q *Queries) DeleteOtherUserTokens(ctx context.Context, arg DeleteOtherUserTokensParams) (int64, error) {
-	result, err := q.db.Exec(ctx, deleteOtherUserTokens, arg.UserID, arg.KeepID)
-	if err != nil {
-		return 0, err
-	}
-	return result.RowsAffected(), nil
+type DeleteOtherUserTokensRow struct {
+	Kept    bool
+	Revoked int64
+}
+
+func (q *Queries) DeleteOtherUserTokens(ctx context.Context, arg DeleteOtherUserTokensParams) (DeleteOtherUserTokensRow, error) {
+	row := q.db.QueryRow(ctx, deleteOtherUserTokens, arg.KeepID, arg.UserID)
+	var i DeleteOtherUserTokensRow
+	err := row.Scan(&i.Kept, &i.Revoked)
+	return i, err
 }
 
 const deleteSession = `-- name: DeleteSession :execrows
@@ -78,6 +89,31 @@ type DeleteSessionParams struct {
 
 func (q *Queries) DeleteSession(ctx context.Context, arg DeleteSessionParams) (int64, error) {
 	result, err := q.db.Exec(ctx, deleteSession, arg.ID, arg.UserID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const deleteSessionsBeyond = `-- name: DeleteSessionsBeyond :execrows
+DELETE FROM "auth_tokens"
+WHERE "id" IN (
+    SELECT "s"."id" FROM "auth_tokens" AS "s"
+    WHERE "s"."user_id" = $1::bigint AND "s"."revoked_at" IS NULL
+      AND ("s"."expires_at" IS NULL OR "s"."expires_at" > $2::timestamptz OR "s"."refresh_until" > $2::timestamptz)
+    ORDER BY "s"."created_at" DESC, "s"."id" DESC
+    OFFSET $3::integer
+)
+`
+
+type DeleteSessionsBeyondParams struct {
+	UserID int64
+	At     time.Time
+	Keep   int32
+}
+
+func (q *Queries) DeleteSessionsBeyond(ctx context.Context, arg DeleteSessionsBeyondParams) (int64, error) {
+	result, err := q.db.Exec(ctx, deleteSessionsBeyond, arg.UserID, arg.At, arg.Keep)
 	if err != nil {
 		return 0, err
 	}
@@ -112,16 +148,17 @@ const insertToken = `-- name: InsertToken :one
 
 INSERT INTO "auth_tokens" (
     "user_id", "auth_type", "access_hash", "refresh_hash", "context",
-    "created_at", "last_refreshed_at", "expires_at", "refresh_until",
+    "created_at", "last_refreshed_at", "expires_at", "refresh_until", "access_ttl_ns", "refresh_ttl_ns",
     "last_used_ip",
     "two_factor_verified"
 ) VALUES (
     $1::bigint, $2::text, $3::bytea, $4, $5::jsonb,
     $6::timestamptz, $6::timestamptz, $7, $8,
-    $9,
-    $10
+    $9::bigint, $10::bigint,
+    $11,
+    $12
 )
-RETURNING id, user_id, auth_type, access_hash, refresh_hash, prev_refresh_hash, retired_refresh_hashes, rotated_at, context, created_at, last_refreshed_at, expires_at, refresh_until, revoked_at, revoke_reason, last_used_ip, two_factor_verified
+RETURNING id, user_id, auth_type, access_hash, refresh_hash, prev_refresh_hash, retired_refresh_hashes, rotated_at, context, created_at, last_refreshed_at, expires_at, refresh_until, revoked_at, revoke_reason, access_ttl_ns, refresh_ttl_ns, rotation_salt, last_used_ip, two_factor_verified
 `
 
 type InsertTokenParams struct {
@@ -133,6 +170,8 @@ type InsertTokenParams struct {
 	CreatedAt         time.Time
 	ExpiresAt         *time.Time
 	RefreshUntil      *time.Time
+	AccessTtlNs       *int64
+	RefreshTtlNs      *int64
 	LastUsedIP        *netip.Addr
 	TwoFactorVerified bool
 }
@@ -152,6 +191,8 @@ func (q *Queries) InsertToken(ctx context.Context, arg InsertTokenParams) (Token
 		arg.CreatedAt,
 		arg.ExpiresAt,
 		arg.RefreshUntil,
+		arg.AccessTtlNs,
+		arg.RefreshTtlNs,
 		arg.LastUsedIP,
 		arg.TwoFactorVerified,
 	)
@@ -172,6 +213,9 @@ func (q *Queries) InsertToken(ctx context.Context, arg InsertTokenParams) (Token
 		&i.RefreshUntil,
 		&i.RevokedAt,
 		&i.RevokeReason,
+		&i.AccessTtlNs,
+		&i.RefreshTtlNs,
+		&i.RotationSalt,
 		&i.LastUsedIP,
 		&i.TwoFactorVerified,
 	)
@@ -182,7 +226,8 @@ const lockUser = `-- name: LockUser :exec
 SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))
 `
 
-// Serializes logins of one user (single-login) until the transaction ends.
+// Serializes logins of one user (single-login, max_sessions_per_user) until
+// the transaction ends.
 func (q *Queries) LockUser(ctx context.Context, lockKey string) error {
 	_, err := q.db.Exec(ctx, lockUser, lockKey)
 	return err
@@ -259,29 +304,41 @@ func (q *Queries) RevokeExpiredUserTokens(ctx context.Context, arg RevokeExpired
 	return result.RowsAffected(), nil
 }
 
-const revokeOtherUserTokens = `-- name: RevokeOtherUserTokens :execrows
-UPDATE "auth_tokens" SET "revoked_at" = $1::timestamptz, "revoke_reason" = $2::text
-WHERE "user_id" = $3::bigint AND "id" <> $4::bigint AND "revoked_at" IS NULL
+const revokeOtherUserTokens = `-- name: RevokeOtherUserTokens :one
+WITH "keep" AS (
+    SELECT 1 FROM "auth_tokens" WHERE "id" = $1::bigint AND "user_id" = $2::bigint
+), "done" AS (
+    UPDATE "auth_tokens" SET "revoked_at" = $3::timestamptz, "revoke_reason" = $4::text
+    WHERE "user_id" = $2::bigint AND "id" <> $1::bigint AND "revoked_at" IS NULL
+      AND EXISTS (SELECT 1 FROM "keep")
+    RETURNING 1
+)
+SELECT EXISTS (SELECT 1 FROM "keep") AS "kept", (SELECT count(*) FROM "done")::bigint AS "revoked"
 `
 
 type RevokeOtherUserTokensParams struct {
+	KeepID int64
+	UserID int64
 	At     time.Time
 	Reason string
-	UserID int64
-	KeepID int64
 }
 
-func (q *Queries) RevokeOtherUserTokens(ctx context.Context, arg RevokeOtherUserTokensParams) (int64, error) {
-	result, err := q.db.Exec(ctx, revokeOtherUserTokens,
+type RevokeOtherUserTokensRow struct {
+	Kept    bool
+	Revoked int64
+}
+
+// Touches nothing unless @keep_id is the user's (kept = false then).
+func (q *Queries) RevokeOtherUserTokens(ctx context.Context, arg RevokeOtherUserTokensParams) (RevokeOtherUserTokensRow, error) {
+	row := q.db.QueryRow(ctx, revokeOtherUserTokens,
+		arg.KeepID,
+		arg.UserID,
 		arg.At,
 		arg.Reason,
-		arg.UserID,
-		arg.KeepID,
 	)
-	if err != nil {
-		return 0, err
-	}
-	return result.RowsAffected(), nil
+	var i RevokeOtherUserTokensRow
+	err := row.Scan(&i.Kept, &i.Revoked)
+	return i, err
 }
 
 const revokeSession = `-- name: RevokeSession :execrows
@@ -302,6 +359,39 @@ func (q *Queries) RevokeSession(ctx context.Context, arg RevokeSessionParams) (i
 		arg.Reason,
 		arg.ID,
 		arg.UserID,
+	)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const revokeSessionsBeyond = `-- name: RevokeSessionsBeyond :execrows
+UPDATE "auth_tokens" SET "revoked_at" = $1::timestamptz, "revoke_reason" = $2::text
+WHERE "id" IN (
+    SELECT "s"."id" FROM "auth_tokens" AS "s"
+    WHERE "s"."user_id" = $3::bigint AND "s"."revoked_at" IS NULL
+      AND ("s"."expires_at" IS NULL OR "s"."expires_at" > $1::timestamptz OR "s"."refresh_until" > $1::timestamptz)
+    ORDER BY "s"."created_at" DESC, "s"."id" DESC
+    OFFSET $4::integer
+)
+`
+
+type RevokeSessionsBeyondParams struct {
+	At     time.Time
+	Reason string
+	UserID int64
+	Keep   int32
+}
+
+// max_sessions_per_user: revokes the user's live sessions beyond the newest
+// @keep, under LockUser.
+func (q *Queries) RevokeSessionsBeyond(ctx context.Context, arg RevokeSessionsBeyondParams) (int64, error) {
+	result, err := q.db.Exec(ctx, revokeSessionsBeyond,
+		arg.At,
+		arg.Reason,
+		arg.UserID,
+		arg.Keep,
 	)
 	if err != nil {
 		return 0, err
@@ -354,10 +444,12 @@ SET "access_hash" = $1::bytea, "refresh_hash" = $2,
     "retired_refresh_hashes" = (CASE WHEN "prev_refresh_hash" IS NULL THEN "retired_refresh_hashes"
         ELSE ARRAY["prev_refresh_hash"] || "retired_refresh_hashes" END)[1:31],
     "rotated_at" = $4::timestamptz, "last_refreshed_at" = $4::timestamptz,
-    "expires_at" = $5, "refresh_until" = $6
-WHERE "id" = $7::bigint AND "refresh_hash" = $3::bytea
+    "expires_at" = $5, "refresh_until" = $6,
+    "access_ttl_ns" = $7::bigint, "refresh_ttl_ns" = $8::bigint,
+    "rotation_salt" = $9::bytea
+WHERE "id" = $10::bigint AND "refresh_hash" = $3::bytea
   AND "revoked_at" IS NULL AND "refresh_until" > $4::timestamptz
-RETURNING id, user_id, auth_type, access_hash, refresh_hash, prev_refresh_hash, retired_refresh_hashes, rotated_at, context, created_at, last_refreshed_at, expires_at, refresh_until, revoked_at, revoke_reason, last_used_ip, two_factor_verified
+RETURNING id, user_id, auth_type, access_hash, refresh_hash, prev_refresh_hash, retired_refresh_hashes, rotated_at, context, created_at, last_refreshed_at, expires_at, refresh_until, revoked_at, revoke_reason, access_ttl_ns, refresh_ttl_ns, rotation_salt, last_used_ip, two_factor_verified
 `
 
 type RotateTokenParams struct {
@@ -367,6 +459,9 @@ type RotateTokenParams struct {
 	Now            time.Time
 	ExpiresAt      *time.Time
 	RefreshUntil   *time.Time
+	AccessTtlNs    *int64
+	RefreshTtlNs   *int64
+	Salt           []byte
 	ID             int64
 }
 
@@ -378,6 +473,9 @@ func (q *Queries) RotateToken(ctx context.Context, arg RotateTokenParams) (Token
 		arg.Now,
 		arg.ExpiresAt,
 		arg.RefreshUntil,
+		arg.AccessTtlNs,
+		arg.RefreshTtlNs,
+		arg.Salt,
 		arg.ID,
 	)
 	var i TokenRow
@@ -397,10 +495,30 @@ func (q *Queries) RotateToken(ctx context.Context, arg RotateTokenParams) (Token
 		&i.RefreshUntil,
 		&i.RevokedAt,
 		&i.RevokeReason,
+		&i.AccessTtlNs,
+		&i.RefreshTtlNs,
+		&i.RotationSalt,
 		&i.LastUsedIP,
 		&i.TwoFactorVerified,
 	)
 	return i, err
+}
+
+const rotationSalt = `-- name: RotationSalt :one
+SELECT "rotation_salt" FROM "auth_tokens" WHERE "id" = $1::bigint AND "prev_refresh_hash" = $2::bytea
+`
+
+type RotationSaltParams struct {
+	ID       int64
+	PrevHash []byte
+}
+
+// The salt of the rotation that retired the refresh token @prev_hash.
+func (q *Queries) RotationSalt(ctx context.Context, arg RotationSaltParams) ([]byte, error) {
+	row := q.db.QueryRow(ctx, rotationSalt, arg.ID, arg.PrevHash)
+	var rotation_salt []byte
+	err := row.Scan(&rotation_salt)
+	return rotation_salt, err
 }
 
 const slideToken = `-- name: SlideToken :one
@@ -408,7 +526,7 @@ UPDATE "auth_tokens"
 SET "expires_at" = $1, "refresh_until" = $2, "last_refreshed_at" = $3::timestamptz
 WHERE "id" = $4::bigint AND "access_hash" = $5::bytea AND "last_refreshed_at" = $6::timestamptz
   AND "revoked_at" IS NULL AND ("expires_at" IS NULL OR "expires_at" > $3::timestamptz)
-RETURNING id, user_id, auth_type, access_hash, refresh_hash, prev_refresh_hash, retired_refresh_hashes, rotated_at, context, created_at, last_refreshed_at, expires_at, refresh_until, revoked_at, revoke_reason, last_used_ip, two_factor_verified
+RETURNING id, user_id, auth_type, access_hash, refresh_hash, prev_refresh_hash, retired_refresh_hashes, rotated_at, context, created_at, last_refreshed_at, expires_at, refresh_until, revoked_at, revoke_reason, access_ttl_ns, refresh_ttl_ns, rotation_salt, last_used_ip, two_factor_verified
 `
 
 type SlideTokenParams struct {
@@ -446,6 +564,9 @@ func (q *Queries) SlideToken(ctx context.Context, arg SlideTokenParams) (TokenRo
 		&i.RefreshUntil,
 		&i.RevokedAt,
 		&i.RevokeReason,
+		&i.AccessTtlNs,
+		&i.RefreshTtlNs,
+		&i.RotationSalt,
 		&i.LastUsedIP,
 		&i.TwoFactorVerified,
 	)
@@ -453,7 +574,7 @@ func (q *Queries) SlideToken(ctx context.Context, arg SlideTokenParams) (TokenRo
 }
 
 const tokenByAccessHash = `-- name: TokenByAccessHash :one
-SELECT id, user_id, auth_type, access_hash, refresh_hash, prev_refresh_hash, retired_refresh_hashes, rotated_at, context, created_at, last_refreshed_at, expires_at, refresh_until, revoked_at, revoke_reason, last_used_ip, two_factor_verified FROM "auth_tokens" WHERE "access_hash" = $1::bytea
+SELECT id, user_id, auth_type, access_hash, refresh_hash, prev_refresh_hash, retired_refresh_hashes, rotated_at, context, created_at, last_refreshed_at, expires_at, refresh_until, revoked_at, revoke_reason, access_ttl_ns, refresh_ttl_ns, rotation_salt, last_used_ip, two_factor_verified FROM "auth_tokens" WHERE "access_hash" = $1::bytea
 `
 
 func (q *Queries) TokenByAccessHash(ctx context.Context, hash []byte) (TokenRow, error) {
@@ -475,6 +596,9 @@ func (q *Queries) TokenByAccessHash(ctx context.Context, hash []byte) (TokenRow,
 		&i.RefreshUntil,
 		&i.RevokedAt,
 		&i.RevokeReason,
+		&i.AccessTtlNs,
+		&i.RefreshTtlNs,
+		&i.RotationSalt,
 		&i.LastUsedIP,
 		&i.TwoFactorVerified,
 	)
@@ -482,7 +606,7 @@ func (q *Queries) TokenByAccessHash(ctx context.Context, hash []byte) (TokenRow,
 }
 
 const tokenByPrevRefreshHash = `-- name: TokenByPrevRefreshHash :one
-SELECT id, user_id, auth_type, access_hash, refresh_hash, prev_refresh_hash, retired_refresh_hashes, rotated_at, context, created_at, last_refreshed_at, expires_at, refresh_until, revoked_at, revoke_reason, last_used_ip, two_factor_verified FROM "auth_tokens" WHERE "prev_refresh_hash" = $1::bytea
+SELECT id, user_id, auth_type, access_hash, refresh_hash, prev_refresh_hash, retired_refresh_hashes, rotated_at, context, created_at, last_refreshed_at, expires_at, refresh_until, revoked_at, revoke_reason, access_ttl_ns, refresh_ttl_ns, rotation_salt, last_used_ip, two_factor_verified FROM "auth_tokens" WHERE "prev_refresh_hash" = $1::bytea
 ORDER BY "rotated_at" DESC LIMIT 1
 `
 
@@ -505,6 +629,9 @@ func (q *Queries) TokenByPrevRefreshHash(ctx context.Context, hash []byte) (Toke
 		&i.RefreshUntil,
 		&i.RevokedAt,
 		&i.RevokeReason,
+		&i.AccessTtlNs,
+		&i.RefreshTtlNs,
+		&i.RotationSalt,
 		&i.LastUsedIP,
 		&i.TwoFactorVerified,
 	)
@@ -512,7 +639,7 @@ func (q *Queries) TokenByPrevRefreshHash(ctx context.Context, hash []byte) (Toke
 }
 
 const tokenByRefreshHash = `-- name: TokenByRefreshHash :one
-SELECT id, user_id, auth_type, access_hash, refresh_hash, prev_refresh_hash, retired_refresh_hashes, rotated_at, context, created_at, last_refreshed_at, expires_at, refresh_until, revoked_at, revoke_reason, last_used_ip, two_factor_verified FROM "auth_tokens" WHERE "refresh_hash" = $1::bytea
+SELECT id, user_id, auth_type, access_hash, refresh_hash, prev_refresh_hash, retired_refresh_hashes, rotated_at, context, created_at, last_refreshed_at, expires_at, refresh_until, revoked_at, revoke_reason, access_ttl_ns, refresh_ttl_ns, rotation_salt, last_used_ip, two_factor_verified FROM "auth_tokens" WHERE "refresh_hash" = $1::bytea
 `
 
 func (q *Queries) TokenByRefreshHash(ctx context.Context, hash []byte) (TokenRow, error) {
@@ -534,6 +661,9 @@ func (q *Queries) TokenByRefreshHash(ctx context.Context, hash []byte) (TokenRow
 		&i.RefreshUntil,
 		&i.RevokedAt,
 		&i.RevokeReason,
+		&i.AccessTtlNs,
+		&i.RefreshTtlNs,
+		&i.RotationSalt,
 		&i.LastUsedIP,
 		&i.TwoFactorVerified,
 	)
@@ -541,7 +671,7 @@ func (q *Queries) TokenByRefreshHash(ctx context.Context, hash []byte) (TokenRow
 }
 
 const tokenByRetiredRefreshHash = `-- name: TokenByRetiredRefreshHash :one
-SELECT id, user_id, auth_type, access_hash, refresh_hash, prev_refresh_hash, retired_refresh_hashes, rotated_at, context, created_at, last_refreshed_at, expires_at, refresh_until, revoked_at, revoke_reason, last_used_ip, two_factor_verified FROM "auth_tokens" WHERE "retired_refresh_hashes" @> ARRAY[$1::bytea]
+SELECT id, user_id, auth_type, access_hash, refresh_hash, prev_refresh_hash, retired_refresh_hashes, rotated_at, context, created_at, last_refreshed_at, expires_at, refresh_until, revoked_at, revoke_reason, access_ttl_ns, refresh_ttl_ns, rotation_salt, last_used_ip, two_factor_verified FROM "auth_tokens" WHERE "retired_refresh_hashes" @> ARRAY[$1::bytea]
 ORDER BY "rotated_at" DESC LIMIT 1
 `
 
@@ -565,6 +695,9 @@ func (q *Queries) TokenByRetiredRefreshHash(ctx context.Context, hash []byte) (T
 		&i.RefreshUntil,
 		&i.RevokedAt,
 		&i.RevokeReason,
+		&i.AccessTtlNs,
+		&i.RefreshTtlNs,
+		&i.RotationSalt,
 		&i.LastUsedIP,
 		&i.TwoFactorVerified,
 	)
@@ -576,7 +709,7 @@ UPDATE "auth_tokens"
 SET "last_used_ip" = COALESCE($1, "last_used_ip"),
     "two_factor_verified" = COALESCE($2, "two_factor_verified")
 WHERE "id" = $3::bigint AND "revoked_at" IS NULL
-RETURNING id, user_id, auth_type, access_hash, refresh_hash, prev_refresh_hash, retired_refresh_hashes, rotated_at, context, created_at, last_refreshed_at, expires_at, refresh_until, revoked_at, revoke_reason, last_used_ip, two_factor_verified
+RETURNING id, user_id, auth_type, access_hash, refresh_hash, prev_refresh_hash, retired_refresh_hashes, rotated_at, context, created_at, last_refreshed_at, expires_at, refresh_until, revoked_at, revoke_reason, access_ttl_ns, refresh_ttl_ns, rotation_salt, last_used_ip, two_factor_verified
 `
 
 type UpdateTokenColumnsParams struct {
@@ -605,6 +738,9 @@ func (q *Queries) UpdateTokenColumns(ctx context.Context, arg UpdateTokenColumns
 		&i.RefreshUntil,
 		&i.RevokedAt,
 		&i.RevokeReason,
+		&i.AccessTtlNs,
+		&i.RefreshTtlNs,
+		&i.RotationSalt,
 		&i.LastUsedIP,
 		&i.TwoFactorVerified,
 	)
@@ -612,19 +748,34 @@ func (q *Queries) UpdateTokenColumns(ctx context.Context, arg UpdateTokenColumns
 }
 
 const userSessions = `-- name: UserSessions :many
-SELECT id, user_id, auth_type, access_hash, refresh_hash, prev_refresh_hash, retired_refresh_hashes, rotated_at, context, created_at, last_refreshed_at, expires_at, refresh_until, revoked_at, revoke_reason, last_used_ip, two_factor_verified FROM "auth_tokens"
+SELECT id, user_id, auth_type, access_hash, refresh_hash, prev_refresh_hash, retired_refresh_hashes, rotated_at, context, created_at, last_refreshed_at, expires_at, refresh_until, revoked_at, revoke_reason, access_ttl_ns, refresh_ttl_ns, rotation_salt, last_used_ip, two_factor_verified FROM "auth_tokens"
 WHERE "user_id" = $1::bigint AND "revoked_at" IS NULL
   AND ("expires_at" IS NULL OR "expires_at" > $2::timestamptz OR "refresh_until" > $2::timestamptz)
+  AND ($3::timestamptz IS NULL
+       OR ("created_at", "id") < ($3::timestamptz, $4::bigint))
 ORDER BY "created_at" DESC, "id" DESC
+LIMIT $5::integer
 `
 
 type UserSessionsParams struct {
-	UserID int64
-	Now    time.Time
+	UserID         int64
+	Now            time.Time
+	AfterCreatedAt *time.Time
+	AfterID        int64
+	MaxRows        *int32
 }
 
+// Keyset pagination: the sessions after (@after_created_at, @after_id) in
+// newest-first order; a NULL cursor starts at the newest, a NULL limit
+// returns all.
 func (q *Queries) UserSessions(ctx context.Context, arg UserSessionsParams) ([]TokenRow, error) {
-	rows, err := q.db.Query(ctx, userSessions, arg.UserID, arg.Now)
+	rows, err := q.db.Query(ctx, userSessions,
+		arg.UserID,
+		arg.Now,
+		arg.AfterCreatedAt,
+		arg.AfterID,
+		arg.MaxRows,
+	)
 	if err != nil {
 		return nil, err
 	}
@@ -648,6 +799,9 @@ func (q *Queries) UserSessions(ctx context.Context, arg UserSessionsParams) ([]T
 			&i.RefreshUntil,
 			&i.RevokedAt,
 			&i.RevokeReason,
+			&i.AccessTtlNs,
+			&i.RefreshTtlNs,
+			&i.RotationSalt,
 			&i.LastUsedIP,
 			&i.TwoFactorVerified,
 		); err != nil {

@@ -21,6 +21,14 @@ CREATE TABLE IF NOT EXISTS "auth_tokens" (
     "refresh_until"     timestamptz,
     "revoked_at"        timestamptz,
     "revoke_reason"     text,
+    -- The session's own lifetimes in nanoseconds (-1: none), set by per-call
+    -- overrides and used for every slide and refresh; NULL: the settings'
+    -- token_ttl and refresh_token_ttl.
+    "access_ttl_ns"     bigint,
+    "refresh_ttl_ns"    bigint,
+    -- Random value of the latest rotation, mixed into the derivation of its
+    -- successor tokens when a secret key is set (NULL otherwise).
+    "rotation_salt"     bytea,
     "last_used_ip" inet,
     "two_factor_verified" boolean NOT NULL DEFAULT false,
     CHECK (("refresh_hash" IS NULL) = ("refresh_until" IS NULL)),
