@@ -3,6 +3,7 @@ package runtime
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 )
@@ -117,7 +118,7 @@ type sqlStater interface{ SQLState() string }
 // SQLSTATE says the server is unreachable, shutting down or out of resources
 // (classes 08, 53, 57P) is wrapped with Unavailable, any other server error
 // (a constraint violation, a bug) is returned wrapped but not as
-// unavailable, and every error without a SQLSTATE (dial, timeout, closed
+// unavailable (and logged with slog, as it becomes a 500), and every error without a SQLSTATE (dial, timeout, closed
 // pool, cancelled context) is Unavailable.
 func StoreError(err, notFound error) error {
 	switch {
@@ -134,6 +135,11 @@ func StoreError(err, notFound error) error {
 		if strings.HasPrefix(code, "08") || strings.HasPrefix(code, "53") || strings.HasPrefix(code, "57P") {
 			return Unavailable(err)
 		}
+		// Not an outage: a missing column (42703, the table drifted from
+		// the generated model), a check violation, a bug. It becomes a 500,
+		// so it is logged here with its cause: a 500 with nothing in the
+		// log is a defect. Driver errors carry no token material.
+		slog.Error("authentify: database error", slog.String("sqlstate", code), slog.String("err", err.Error()))
 		return fmt.Errorf("authentify: token store: %w", err)
 	}
 	return Unavailable(err)
