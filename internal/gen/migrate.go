@@ -654,6 +654,12 @@ func migrations(s *spec.Spec, opt Options) (FileSet, *snapshot, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", snapshotPath, err)
 	}
+	// A migration someone else put in the folder keeps its number.
+	for name := range opt.Migrations {
+		if n, err := migrationNumber(name); err == nil && strings.HasSuffix(name, ".sql") {
+			last = max(last, n)
+		}
+	}
 	name := migrationName(last+1, changes)
 	var summaries, destructive, up, down []string
 	for _, c := range changes {
