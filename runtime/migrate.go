@@ -191,9 +191,11 @@ func quoteIdent(s string) string {
 // and every index it owns, each with the migration that created or last
 // changed it.
 type TableModel struct {
-	Table   string
-	Columns []ColumnModel
-	Indexes []IndexModel
+	Table string
+	// Migration creates the table or gives it its current name.
+	Migration string
+	Columns   []ColumnModel
+	Indexes   []IndexModel
 }
 
 // ColumnModel is one expected column. Type is as PostgreSQL's format_type
@@ -261,11 +263,11 @@ func CompareSchema(model TableModel, migs []Migration, applied []int64, live Liv
 		}
 	}
 	if !live.Exists {
-		first := ""
-		if len(migs) > 0 {
-			first = migs[0].Name
+		by := model.Migration
+		if by == "" && len(migs) > 0 {
+			by = migs[0].Name
 		}
-		e.Differences = append(e.Differences, fmt.Sprintf("table %s does not exist (created by migration %s)", model.Table, first))
+		e.Differences = append(e.Differences, fmt.Sprintf("table %s does not exist (made by migration %s)", model.Table, by))
 		return e
 	}
 	cols := map[string]LiveColumn{}
@@ -294,7 +296,7 @@ func CompareSchema(model TableModel, migs []Migration, applied []int64, live Liv
 	e.Differences = append(e.Differences, extra...)
 	for _, want := range model.Indexes {
 		if !slices.Contains(live.Indexes, want.Name) {
-			e.Differences = append(e.Differences, fmt.Sprintf("index %s is missing (created by migration %s)", want.Name, want.Migration))
+			e.Differences = append(e.Differences, fmt.Sprintf("index %s is missing (made by migration %s)", want.Name, want.Migration))
 		}
 	}
 	if len(e.Pending) == 0 && len(e.Differences) == 0 {

@@ -89,7 +89,7 @@ func TestCompareSchema(t *testing.T) {
 	}{
 		{"match", []int64{1, 2, 3}, good, nil},
 		{"pending", []int64{1}, good, []string{"pending migrations: 0002_add_plan.sql, 0003_note.sql"}},
-		{"no table", nil, LiveTable{}, []string{"pending migrations: 0001_init.sql, 0002_add_plan.sql, 0003_note.sql", "table auth_tokens does not exist (created by migration 0001_init.sql)"}},
+		{"no table", nil, LiveTable{}, []string{"pending migrations: 0001_init.sql, 0002_add_plan.sql, 0003_note.sql", "table auth_tokens does not exist (made by migration 0001_init.sql)"}},
 		{"missing column", []int64{1, 2, 3}, with(func(l *LiveTable) { l.Columns = l.Columns[:1] }), []string{
 			"column plan is missing (added by migration 0002_add_plan.sql)",
 			"column note is missing (added by migration 0003_note.sql)",
@@ -97,7 +97,7 @@ func TestCompareSchema(t *testing.T) {
 		{"type", []int64{1, 2, 3}, with(func(l *LiveTable) { l.Columns[1].Type = "integer" }), []string{"column plan is integer, want text (see migration 0002_add_plan.sql)"}},
 		{"nullability", []int64{1, 2, 3}, with(func(l *LiveTable) { l.Columns[2].Nullable = false; l.Columns[2].HasDefault = true }), []string{"column note is NOT NULL, want nullable (see migration 0003_note.sql)"}},
 		{"blocking extra column", []int64{1, 2, 3}, with(func(l *LiveTable) { l.Columns = append(l.Columns, LiveColumn{Name: "old", Type: "text"}) }), []string{"column old is not in the model and is NOT NULL without a default"}},
-		{"index", []int64{1, 2, 3}, with(func(l *LiveTable) { l.Indexes = l.Indexes[:1] }), []string{"index auth_tokens_user_id_idx is missing (created by migration 0001_init.sql)"}},
+		{"index", []int64{1, 2, 3}, with(func(l *LiveTable) { l.Indexes = l.Indexes[:1] }), []string{"index auth_tokens_user_id_idx is missing (made by migration 0001_init.sql)"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := CompareSchema(model, migs, tc.applied, tc.live)

@@ -50,6 +50,9 @@ type snapshot struct {
 	// version i+1.
 	BaseMigrations []string `json:"base_migrations"`
 	Table          string   `json:"table"`
+	// RenamedIn is the migration that last renamed the table (and the
+	// indexes the generator owns), or "".
+	RenamedIn string `json:"renamed_in,omitempty"`
 	// VersionTable records applied migrations (goose's layout). It is named
 	// after the first table and never renamed.
 	VersionTable string          `json:"version_table"`
@@ -230,6 +233,7 @@ func newSnapshot(in planInput) *snapshot {
 	}
 	if in.prev != nil {
 		s.VersionTable = in.prev.VersionTable
+		s.RenamedIn = in.prev.RenamedIn
 		s.BaseMigrations = slices.Clone(in.prev.BaseMigrations)
 		s.Migrations = slices.Clone(in.prev.Migrations)
 	} else {
@@ -558,6 +562,11 @@ func migrationNumber(name string) (int, error) {
 	return n, nil
 }
 
+func migrationNumberOr0(name string) int {
+	n, _ := migrationNumber(name)
+	return n
+}
+
 func sha(b []byte) string {
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:])
@@ -678,6 +687,9 @@ func migrations(s *spec.Spec, opt Options) (FileSet, *snapshot, error) {
 		next.BaseMigrations = append(next.BaseMigrations, name)
 	}
 	next.Migrations = append(next.Migrations, snapMigration{File: name, SHA256: sha(file)})
+	if prev.Table != next.Table {
+		next.RenamedIn = name
+	}
 	for i, c := range next.Columns {
 		old, ok := prev.column(c.Name)
 		c.Migration = name
@@ -735,6 +747,7 @@ func ReadMigrations(dir string) (FileSet, error) {
 // migrateGoData is what migrate.go.tmpl renders from.
 type migrateGoData struct {
 	Source, Package, Table, QuotedTable, VersionTable string
+	TableMigration                                    string
 	Files                                             []string
 	Columns                                           []runtime.ColumnModel
 	Indexes                                           []runtime.IndexModel
@@ -755,6 +768,10 @@ func renderMigrateGo(s *spec.Spec, opt Options, snap *snapshot, files []string) 
 	d := migrateGoData{
 		Source: opt.Source, Package: s.Package, Table: s.Table, QuotedTable: m.Table,
 		VersionTable: snap.VersionTable, Files: files,
+		TableMigration: snap.Migrations[0].File,
+	}
+	if snap.RenamedIn != "" {
+		d.TableMigration = snap.RenamedIn
 	}
 	for v, b := range bases[:snap.BaseVersion] {
 		mig := snap.BaseMigrations[v]
@@ -764,6 +781,11 @@ func renderMigrateGo(s *spec.Spec, opt Options, snap *snapshot, files []string) 
 				t = formatType(m.UserIDType)
 			}
 			d.Columns = append(d.Columns, runtime.ColumnModel{Name: c.Name, Type: t, Nullable: c.Nullable, Migration: mig})
+		}
+		if r := snap.RenamedIn; r != "" {
+			if a, b := migrationNumberOr0(r), migrationNumberOr0(mig); a > b {
+				mig = r // the index got its current name there
+			}
 		}
 		for _, ix := range b.Indexes {
 			d.Indexes = append(d.Indexes, runtime.IndexModel{Name: strings.Trim(m.Index(ix), `"`), Migration: mig})

@@ -30,7 +30,8 @@ const VersionTable = "auth_tokens_schema_version"
 // tableModel is the table the generated code expects; each column and index
 // names the migration that creates or last changed it.
 var tableModel = runtime.TableModel{
-	Table: "auth_tokens",
+	Table:     "auth_tokens",
+	Migration: "0001_init.sql",
 	Columns: []runtime.ColumnModel{
 		{Name: "id", Type: "bigint", Nullable: false, Migration: "0001_init.sql"},
 		{Name: "user_id", Type: "bigint", Nullable: false, Migration: "0001_init.sql"},

@@ -36,7 +36,7 @@ func TestMigrateOnEmptyDatabase(t *testing.T) {
 		t.Fatalf("New on an unmigrated database: %v", err)
 	}
 	err = svc.CheckSchema(bgCtx)
-	for _, want := range []string{"pending migrations: 0001_init.sql", "table auth_tokens does not exist (created by migration 0001_init.sql)"} {
+	for _, want := range []string{"pending migrations: 0001_init.sql", "table auth_tokens does not exist (made by migration 0001_init.sql)"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("CheckSchema before Migrate: %v; want it to contain %q", err, want)
 		}
@@ -129,7 +129,7 @@ func TestCheckSchemaNamesDrift(t *testing.T) {
 		err := f()
 		for _, want := range []string{
 			"column two_factor_verified is missing (added by migration 0001_init.sql)",
-			"index auth_tokens_expires_at_idx is missing (created by migration 0001_init.sql)",
+			"index auth_tokens_expires_at_idx is missing (made by migration 0001_init.sql)",
 			"column legacy is not in the model and is NOT NULL without a default",
 		} {
 			if err == nil || !strings.Contains(err.Error(), want) {
