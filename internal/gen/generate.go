@@ -115,8 +115,25 @@ func StockModel() (FileSet, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The base model's later versions (see baseVersions) follow version 1.
+	schema := sqlFiles["schema.sql"]
+	if len(baseVersions) > 1 {
+		m, err := newSQLModel(s, "spec.Minimal()")
+		if err != nil {
+			return nil, err
+		}
+		var b bytes.Buffer
+		b.Write(schema)
+		for _, v := range baseVersions[1:] {
+			b.WriteString("\n")
+			for _, st := range v.Up(m) {
+				writeStatement(&b, st)
+			}
+		}
+		schema = b.Bytes()
+	}
 	return FileSet{
-		"schema/schema.sql":   sqlFiles["schema.sql"],
+		"schema/schema.sql":   schema,
 		"queries/queries.sql": sqlFiles["queries.sql"],
 		"sqlc.yaml":           sqlFiles["sqlc.yaml"],
 	}, nil
