@@ -4,8 +4,10 @@
 // Every algorithm of authentify lives here once: minting and parsing tokens,
 // hashing them, computing expiries, deciding whether an auto-refresh is due,
 // the refresh/rotation flow with its grace window and reuse detection, and
-// extracting credentials from HTTP requests. Generated code only converts
-// types and runs the atomic SQL statements that implement [Store].
+// extracting credentials from HTTP requests, applying the generated
+// migrations ([Migrate]) and comparing the live table with the generated
+// model ([CompareSchema]). Generated code only converts types and runs the
+// atomic SQL statements that implement [Store] and [MigrationDB].
 package runtime
 
 // SupportPackageIsVersion1 is referenced by generated code so that a mismatch

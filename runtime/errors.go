@@ -3,6 +3,7 @@ package runtime
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 )
 
@@ -117,8 +118,9 @@ type sqlStater interface{ SQLState() string }
 // lost, or a transient abort such as a statement timeout 57014, a
 // serialization failure 40001 or a deadlock 40P01) is wrapped with
 // Unavailable (HTTP 503, never 500), and any other server error (a
-// constraint violation, a bug) is returned wrapped but not as unavailable.
-// The cause stays in the chain, so ClassifyFailure still sees it.
+// constraint violation, a bug) is returned wrapped but not as unavailable,
+// and logged with slog with its SQLSTATE: it becomes a 500, and a 500 with
+// nothing in the log is a defect. The cause stays in the chain, so ClassifyFailure still sees it.
 func StoreError(err, notFound error) error {
 	switch {
 	case err == nil:
@@ -129,6 +131,15 @@ func StoreError(err, notFound error) error {
 		return err
 	}
 	if ClassifyFailure(err) == FailurePermanent {
+		// Not an outage: a missing column (42703, the table drifted from
+		// the generated model), a check violation, a bug. Driver errors
+		// carry no token material.
+		attrs := []any{slog.String("err", err.Error())}
+		var st sqlStater
+		if errors.As(err, &st) {
+			attrs = append(attrs, slog.String("sqlstate", st.SQLState()))
+		}
+		slog.Error("authentify: database error", attrs...)
 		return fmt.Errorf("authentify: token store: %w", err)
 	}
 	return Unavailable(err)

@@ -21,14 +21,6 @@ CREATE TABLE IF NOT EXISTS "auth_tokens" (
     "refresh_until"     timestamptz,
     "revoked_at"        timestamptz,
     "revoke_reason"     text,
-    -- The session's own lifetimes in nanoseconds (-1: none), set by per-call
-    -- overrides and used for every slide and refresh; NULL: the settings'
-    -- token_ttl and refresh_token_ttl.
-    "access_ttl_ns"     bigint,
-    "refresh_ttl_ns"    bigint,
-    -- Random value of the latest rotation, mixed into the derivation of its
-    -- successor tokens when a secret key is set (NULL otherwise).
-    "rotation_salt"     bytea,
     CHECK (("refresh_hash" IS NULL) = ("refresh_until" IS NULL)),
     CHECK ("revoked_at" IS NOT NULL OR "revoke_reason" IS NULL)
 );
@@ -37,3 +29,5 @@ CREATE INDEX IF NOT EXISTS "auth_tokens_user_id_idx" ON "auth_tokens" ("user_id"
 CREATE INDEX IF NOT EXISTS "auth_tokens_expires_at_idx" ON "auth_tokens" ("expires_at");
 CREATE INDEX IF NOT EXISTS "auth_tokens_prev_refresh_hash_idx" ON "auth_tokens" ("prev_refresh_hash") WHERE "prev_refresh_hash" IS NOT NULL;
 CREATE INDEX IF NOT EXISTS "auth_tokens_retired_refresh_hashes_idx" ON "auth_tokens" USING gin ("retired_refresh_hashes");
+
+ALTER TABLE "auth_tokens" ADD COLUMN "access_ttl_ns" bigint, ADD COLUMN "refresh_ttl_ns" bigint, ADD COLUMN "rotation_salt" bytea;

@@ -5,7 +5,8 @@ package templates
 
 import "embed"
 
-// FS holds schema.sql.tmpl, queries.sql.tmpl and sqlc.yaml.tmpl.
+// FS holds schema.sql.tmpl, queries.sql.tmpl, sqlc.yaml.tmpl and
+// migrate.go.tmpl (the generated Migrate and CheckSchema).
 //
 //go:embed *.tmpl
 var FS embed.FS

@@ -203,7 +203,7 @@ func TestE2EGenerateAndCheck(t *testing.T) {
 	// A hand edit, a deleted file and a stale generated file.
 	edited := filepath.Join(dir, "db", "queries.sql.go")
 	writeFile(t, edited, strings.Replace(string(want["db/queries.sql.go"]), "package db", "package db\n\n// edited by hand", 1))
-	if err := os.Remove(filepath.Join(dir, "sql", "schema.sql")); err != nil {
+	if err := os.Remove(filepath.Join(dir, "sql", "queries.sql")); err != nil {
 		t.Fatal(err)
 	}
 	stale := filepath.Join(dir, "db", "old.sql.go")
@@ -216,7 +216,7 @@ func TestE2EGenerateAndCheck(t *testing.T) {
 	}
 	for _, line := range []string{
 		"changed: db/queries.sql.go",
-		"missing: sql/schema.sql",
+		"missing: sql/queries.sql",
 		"stale:   db/old.sql.go",
 		"--- a/db/queries.sql.go",
 		"+++ b/db/queries.sql.go",
@@ -238,7 +238,7 @@ func TestE2EGenerateAndCheck(t *testing.T) {
 
 	code, stdout, stderr = runCmd(t) // in dir: paths are relative
 	wantRepair := "wrote " + filepath.Join("db", "queries.sql.go") + "\n" +
-		"wrote " + filepath.Join("sql", "schema.sql") + "\n" +
+		"wrote " + filepath.Join("sql", "queries.sql") + "\n" +
 		"deleted " + filepath.Join("db", "old.sql.go") + "\n"
 	if code != exitOK || stdout != wantRepair || stderr != "" {
 		t.Errorf("repair: exit %d, stdout:\n%s\nwant:\n%s\nstderr: %q", code, stdout, wantRepair, stderr)

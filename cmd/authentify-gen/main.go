@@ -3,7 +3,7 @@
 //
 // Usage:
 //
-//	authentify-gen [-f authentify.yaml] [--check]
+//	authentify-gen [-f authentify.yaml] [--check] [--allow-destructive]
 //	authentify-gen init [-f authentify.yaml]
 //	authentify-gen version
 //
@@ -14,6 +14,11 @@
 // line in the spec's package regenerates it. With --check nothing is written:
 // the command lists the files that are out of date, shows their diff and
 // exits with status 1.
+//
+// Every spec change appends one goose migration to sql/migrations and
+// updates sql/migrations/model.json, the snapshot the next change is
+// compared with. A change that loses data is refused, with its position in
+// the spec, unless --allow-destructive is given.
 //
 // Exit status: 0 success, 1 spec invalid, generation failed or --check found
 // differences, 2 usage error.
@@ -41,7 +46,7 @@ const (
 	defaultSpecFile = "authentify.yaml"
 )
 
-const usage = `usage: authentify-gen [-f authentify.yaml] [--check]
+const usage = `usage: authentify-gen [-f authentify.yaml] [--check] [--allow-destructive]
        authentify-gen init [-f authentify.yaml]
        authentify-gen version
 
@@ -59,7 +64,13 @@ Commands:
 Flags:
   -f file   spec file (default authentify.yaml)
   --check   do not write; report changed, missing and stale files with a
-            diff and exit 1 if the generated files are out of date
+            diff and exit 1 if the generated files are out of date (also when
+            the spec changed but its migration was not generated, or when a
+            committed migration was edited)
+  --allow-destructive
+            let a spec change generate a migration that loses data (dropping
+            a column, removing an enum value, changing user.id_type); the
+            migration says so at its top
 `
 
 // Exit codes.
@@ -122,6 +133,7 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 	fset := newFlags("authentify-gen")
 	specPath := fset.String("f", defaultSpecFile, "spec file")
 	check := fset.Bool("check", false, "report differences instead of writing")
+	allowDestructive := fset.Bool("allow-destructive", false, "generate a migration that loses data")
 	if code := parse(fset, args, stdout, stderr); code >= 0 {
 		return code
 	}
@@ -143,14 +155,25 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, err)
 	}
+	migrations, err := gen.ReadMigrations(dir)
+	if err != nil {
+		return fail(stderr, err)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	files, err := gen.Generate(ctx, s, gen.Options{
-		SqlcExe:    exe,
-		Source:     filepath.Base(*specPath),
-		ImportPath: importPath,
+		SqlcExe:          exe,
+		Source:           filepath.Base(*specPath),
+		ImportPath:       importPath,
+		Migrations:       migrations,
+		AllowDestructive: *allowDestructive,
 	})
 	if err != nil {
+		var serr *spec.Errors
+		if errors.As(err, &serr) {
+			fmt.Fprintln(stderr, err)
+			return exitFail
+		}
 		return fail(stderr, err)
 	}
 

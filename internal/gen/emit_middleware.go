@@ -85,10 +85,18 @@ func (m *goModel) emitMiddleware(f *jen.File) {
 
 	f.Comment("HTTPError turns an authentication error into the *echo.HTTPError the middleware")
 	f.Comment("returns: RFC 6750 status, message and WWW-Authenticate / Retry-After headers.")
+	f.Comment("A 500 (an error that is neither a refusal nor an outage) is logged with its cause.")
 	f.Func().Id("HTTPError").Params(jen.Id("c").Add(echoCtx()), jen.Id("realm").String(), jen.Err().Error()).Error().Block(
 		jen.Id("ch").Op(":=").Qual(runtimePath, "ChallengeFor").Call(jen.Err(), jen.Id("realm")),
 		jen.For(jen.List(jen.Id("k"), jen.Id("v")).Op(":=").Range().Id("ch").Dot("Headers")).Block(
 			jen.Id("c").Dot("Response").Call().Dot("Header").Call().Dot("Set").Call(jen.Id("k"), jen.Id("v"))),
+		jen.If(jen.Id("ch").Dot("Status").Op("==").Qual("net/http", "StatusInternalServerError")).Block(
+			jen.Comment("Never silent: the cause (no token material) goes to the log."),
+			jen.Qual("log/slog", "ErrorContext").Call(jen.Id("c").Dot("Request").Call().Dot("Context").Call(), jen.Lit("authentify: internal error"),
+				jen.Qual("log/slog", "String").Call(jen.Lit("method"), jen.Id("c").Dot("Request").Call().Dot("Method")),
+				jen.Qual("log/slog", "String").Call(jen.Lit("path"), jen.Id("c").Dot("Path").Call()),
+				jen.Qual("log/slog", "String").Call(jen.Lit("err"), jen.Err().Dot("Error").Call())),
+		),
 		jen.Return(jen.Qual(echoPath, "NewHTTPError").Call(jen.Id("ch").Dot("Status"), jen.Id("ch").Dot("Message")).Dot("SetInternal").Call(jen.Err())),
 	)
 	f.Line()

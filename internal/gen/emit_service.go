@@ -44,13 +44,6 @@ func (m *goModel) emitService(f *jen.File) {
 	f.Comment("Prefix starts every token of this package: " + s.Token.Prefix + "_at_… and " + s.Token.Prefix + "_rt_….")
 	f.Const().Id("Prefix").Op("=").Lit(s.Token.Prefix)
 	f.Line()
-	f.Comment("Schema is the SQL that creates the token table and its indexes (idempotent).")
-	f.Comment("")
-	f.Comment("//go:embed sql/schema.sql")
-	f.Var().Id("Schema").String()
-	f.Anon("embed")
-	f.Line()
-
 	f.Comment("DefaultSettings returns the settings of " + m.source + "; override them with WithSettings.")
 	f.Func().Id("DefaultSettings").Params().Add(rt("Settings")).Block(
 		jen.Return(rt("Settings").Values(jen.DictFunc(func(d jen.Dict) {
@@ -152,8 +145,9 @@ func (m *goModel) emitService(f *jen.File) {
 	f.Line()
 	f.Comment("New returns a Service over pool. Settings are validated; an invalid setting is an error.")
 	f.Comment("It logs the settings in force once (see WithLogger), warning about weak choices.")
+	f.Comment("New does not touch the database: call Migrate (or CheckSchema) at start-up.")
 	f.Func().Id("New").Params(jen.Id("pool").Id("DB"), jen.Id("opts").Op("...").Id("Option")).Params(jen.Op("*").Id("Service"), jen.Error()).Block(
-		jen.If(jen.Id("pool").Op("==").Nil()).Block(jen.Return(jen.Nil(), jen.Qual("errors", "New").Call(jen.Lit("authentify: New: nil database")))),
+		jen.If(jen.Qual(runtimePath, "IsNil").Call(jen.Id("pool"))).Block(jen.Return(jen.Nil(), jen.Qual("errors", "New").Call(jen.Lit("authentify: New: nil database pool (check the error of pgxpool.New)")))),
 		jen.Id("o").Op(":=").Id("options").Values(jen.Dict{jen.Id("settings"): jen.Id("DefaultSettings").Call()}),
 		jen.For(jen.List(jen.Id("_"), jen.Id("opt")).Op(":=").Range().Id("opts")).Block(jen.Id("opt").Call(jen.Op("&").Id("o"))),
 		jen.Id("q").Op(":=").Qual(m.dbPath, "New").Call(jen.Id("pool")),
@@ -167,13 +161,6 @@ func (m *goModel) emitService(f *jen.File) {
 		jen.If(jen.Id("o").Dot("logger").Op("==").Nil()).Block(jen.Id("o").Dot("logger").Op("=").Qual("log/slog", "Default").Call()),
 		rt("LogSettings").Call(jen.Qual("context", "Background").Call(), jen.Id("o").Dot("logger"), jen.Id("Prefix"), jen.Id("eng").Dot("Settings").Call()),
 		jen.Return(jen.Op("&").Id("Service").Values(jen.Dict{jen.Id("eng"): jen.Id("eng"), jen.Id("db"): jen.Id("pool"), jen.Id("q"): jen.Id("q"), jen.Id("opts"): jen.Id("o")}), jen.Nil()),
-	)
-	f.Line()
-	f.Comment("CreateSchema creates the token table and its indexes if they are missing.")
-	recv().Id("CreateSchema").Params(ctx()).Error().Block(
-		jen.If(jen.List(jen.Id("_"), jen.Err()).Op(":=").Id("s").Dot("db").Dot("Exec").Call(jen.Id("ctx"), jen.Id("Schema")), jen.Err().Op("!=").Nil()).Block(
-			jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit("authentify: create schema: %w"), jen.Qual(runtimePath, "StoreError").Call(jen.Err(), jen.Nil())))),
-		jen.Return(jen.Nil()),
 	)
 	f.Line()
 	f.Comment("Settings returns the validated settings in force.")

@@ -81,8 +81,13 @@ func (m *goModel) emitToken(f *jen.File) error {
 		jen.Id("t").Op(":=").Id("Token").Values(tok),
 		jen.If(jen.Id("r").Dot("RevokeReason").Op("!=").Nil()).Block(
 			jen.Id("t").Dot("RevokeReason").Op("=").Op("*").Id("r").Dot("RevokeReason")),
-		jen.If(jen.Err().Op(":=").Qual("encoding/json", "Unmarshal").Call(jen.Id("r").Dot("Context"), jen.Op("&").Id("t").Dot("Context")), jen.Err().Op("!=").Nil()).Block(
+		jen.Comment("A context stored under an earlier spec still decodes; see runtime.DecodeContext."),
+		jen.List(jen.Id("dropped"), jen.Err()).Op(":=").Qual(runtimePath, "DecodeContext").Call(jen.Lit(s.Table), jen.Id("r").Dot("Context"), jen.Op("&").Id("t").Dot("Context")),
+		jen.If(jen.Err().Op("!=").Nil()).Block(
 			jen.Return(jen.Id("Token").Values(), jen.Qual("fmt", "Errorf").Call(jen.Lit("authentify: decode context of token %d: %w"), jen.Id("r").Dot("ID"), jen.Err())),
+		),
+		jen.If(jen.Len(jen.Id("dropped")).Op(">").Lit(0)).Block(
+			jen.Id("t").Dot("Context").Op("=").Id("t").Dot("Context").Dot("WithDefaults").Call(),
 		),
 		jen.Return(jen.Id("t"), jen.Nil()),
 	)

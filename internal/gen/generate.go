@@ -27,11 +27,25 @@ type Options struct {
 	// ImportPath is the Go import path of the output directory; the sqlc
 	// package is ImportPath + "/db". See ImportPathOf.
 	ImportPath string
+	// Migrations is the package's sql/migrations folder as it is (file
+	// name → content, see ReadMigrations): model.json, the snapshot of the
+	// model the last migration produced, and the migrations. Empty for a
+	// new package.
+	Migrations FileSet
+	// AllowDestructive lets a spec change generate a migration that loses
+	// data (see plan); otherwise such a change is a positioned error.
+	AllowDestructive bool
+
+	// bases overrides baseVersions (tests simulate a newer base model).
+	bases []baseVersion
 }
 
 // Generate renders the package described by s into an in-memory file set:
-// sql/schema.sql, sql/queries.sql, sql/sqlc.yaml, the sqlc output under db/,
-// and the typed Go files. Nothing is written; see Write and Check.
+// sql/migrations (the existing migrations, one new migration when the
+// model changed, and the model.json snapshot), sql/queries.sql,
+// sql/sqlc.yaml (whose schema is the migrations folder), the sqlc output
+// under db/, and the typed Go files. Nothing is written; see Write and
+// Check.
 func Generate(ctx context.Context, s *spec.Spec, opt Options) (FileSet, error) {
 	if opt.ImportPath == "" {
 		return nil, errors.New("missing import path of the output package")
@@ -40,18 +54,33 @@ func Generate(ctx context.Context, s *spec.Spec, opt Options) (FileSet, error) {
 		opt.Source = "authentify.yaml"
 	}
 	files := FileSet{}
-	// The copy kept in sql/ refers to ../db so that `sqlc generate -f
-	// sql/sqlc.yaml` reproduces db/; the staged copy writes to db.
-	kept, err := renderSQL(s, opt.Source, sqlPaths{Schema: "schema.sql", Queries: "queries.sql", Out: "../db"})
+	migFiles, snap, err := migrations(s, opt)
 	if err != nil {
 		return nil, err
 	}
+	// The copy kept in sql/ refers to ../db so that `sqlc generate -f
+	// sql/sqlc.yaml` reproduces db/; the staged copy writes to db. sqlc reads
+	// the migrations (it skips their Down sections) as the schema.
+	kept, err := renderSQL(s, opt.Source, sqlPaths{Schema: "migrations", Queries: "queries.sql", Out: "../db"})
+	if err != nil {
+		return nil, err
+	}
+	delete(kept, "schema.sql")
 	for name, b := range kept {
 		files["sql/"+name] = b
 	}
-	staged, err := renderSQL(s, opt.Source, sqlPaths{Schema: "schema.sql", Queries: "queries.sql", Out: "db"})
+	staged, err := renderSQL(s, opt.Source, sqlPaths{Schema: "migrations", Queries: "queries.sql", Out: "db"})
 	if err != nil {
 		return nil, err
+	}
+	delete(staged, "schema.sql")
+	var migNames []string
+	for name, b := range migFiles {
+		files[name] = b
+		if path.Ext(name) == ".sql" {
+			staged[strings.TrimPrefix(name, "sql/")] = b
+			migNames = append(migNames, name)
+		}
 	}
 	dbFiles, err := RunSqlc(ctx, opt.SqlcExe, staged)
 	if err != nil {
@@ -67,6 +96,11 @@ func Generate(ctx context.Context, s *spec.Spec, opt Options) (FileSet, error) {
 	for name, b := range goFiles {
 		files[name] = b
 	}
+	mig, err := renderMigrateGo(s, opt, snap, migNames)
+	if err != nil {
+		return nil, err
+	}
+	files["migrate.go"] = mig
 	return files, nil
 }
 
@@ -81,8 +115,25 @@ func StockModel() (FileSet, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The base model's later versions (see baseVersions) follow version 1.
+	schema := sqlFiles["schema.sql"]
+	if len(baseVersions) > 1 {
+		m, err := newSQLModel(s, "spec.Minimal()")
+		if err != nil {
+			return nil, err
+		}
+		var b bytes.Buffer
+		b.Write(schema)
+		for _, v := range baseVersions[1:] {
+			b.WriteString("\n")
+			for _, st := range v.Up(m) {
+				writeStatement(&b, st)
+			}
+		}
+		schema = b.Bytes()
+	}
 	return FileSet{
-		"schema/schema.sql":   sqlFiles["schema.sql"],
+		"schema/schema.sql":   schema,
 		"queries/queries.sql": sqlFiles["queries.sql"],
 		"sqlc.yaml":           sqlFiles["sqlc.yaml"],
 	}, nil

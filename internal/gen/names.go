@@ -32,6 +32,7 @@ type goModel struct {
 var packageLevelNames = map[string]bool{
 	"Context": true, "Token": true, "Columns": true, "Service": true, "New": true, "Option": true,
 	"IssueOption": true, "Issued": true, "UserID": true, "DB": true, "Prefix": true, "Schema": true,
+	"Migrations": true, "VersionTable": true,
 	"DefaultSettings": true, "MiddlewareConfig": true, "CookieOptions": true, "TokenFrom": true,
 	"Require": true, "SetTokenCookies": true, "ClearTokenCookies": true, "PostAuthFunc": true,
 	"WithSettings": true, "WithClock": true, "WithPostAuth": true, "WithPostAutoRefresh": true,

@@ -3,6 +3,7 @@ package gen
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -21,6 +22,9 @@ import (
 // The archive comment says what the scenario is about. The sections are:
 //
 //	-- authentify.yaml --   the input spec (loaded as "authentify.yaml")
+//	-- history/NN.yaml --   earlier versions of the spec, oldest first: their
+//	                        migrations are generated first (see scenarioHistory)
+//	-- allow-destructive -- (empty) generate with --allow-destructive
 //	-- want/error --        the exact error text (positioned file:line:col), or
 //	-- want/FILES --        every generated path, one per line, sorted, and
 //	-- want/<path> --       the expected content of generated file <path>
@@ -125,8 +129,39 @@ func generateScenarioOnce(ctx context.Context, sc scenario) (*spec.Spec, FileSet
 	if err != nil {
 		return nil, nil, err
 	}
-	files, err := Generate(ctx, s, Options{SqlcExe: exe, Source: "authentify.yaml", ImportPath: scenarioImportPath(sc.name)})
+	opt := Options{SqlcExe: exe, Source: "authentify.yaml", ImportPath: scenarioImportPath(sc.name)}
+	opt.Migrations, err = scenarioHistory(sc)
+	if err != nil {
+		return nil, nil, err
+	}
+	_, opt.AllowDestructive = archiveFile(sc.ar, "allow-destructive")
+	files, err := Generate(ctx, s, opt)
 	return s, files, err
+}
+
+// scenarioHistory returns the sql/migrations folder left by generating
+// the scenario's history/NN.yaml specs in order (each with
+// --allow-destructive), the state the scenario's own spec starts from.
+func scenarioHistory(sc scenario) (FileSet, error) {
+	migs := FileSet{}
+	for _, f := range sc.ar.Files {
+		if !strings.HasPrefix(f.Name, "history/") {
+			continue
+		}
+		hs, err := spec.Load("authentify.yaml", f.Data)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", f.Name, err)
+		}
+		out, _, err := migrations(hs, Options{Source: "authentify.yaml", Migrations: migs, AllowDestructive: true})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", f.Name, err)
+		}
+		migs = FileSet{}
+		for p, b := range out {
+			migs[strings.TrimPrefix(p, migrationsDir+"/")] = b
+		}
+	}
+	return migs, nil
 }
 
 func TestScenarios(t *testing.T) {

@@ -32,7 +32,11 @@ type sqlColumn struct {
 	Type    string
 	NotNull bool
 	Default string // SQL literal or ""
-	Check   string
+	Check   string // CHECK expression of an enum, or ""
+	// CheckName is the quoted name of the enum's CHECK constraint: named
+	// explicitly so that migrations can replace it.
+	CheckName string
+	Values    []string // enum values
 }
 
 type rename struct{ Column, GoName string }
@@ -216,6 +220,8 @@ func newSQLModel(s *spec.Spec, source string) (sqlModel, error) {
 				vals[i] = quoteLiteral(v)
 			}
 			c.Check = c.Name + " IN (" + strings.Join(vals, ", ") + ")"
+			c.CheckName = quoteIdent(m.CheckName(f.Name))
+			c.Values = f.Values
 		}
 		m.Columns = append(m.Columns, c)
 		m.Renames = append(m.Renames, rename{Column: f.Name, GoName: f.GoName})

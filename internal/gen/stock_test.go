@@ -63,7 +63,11 @@ func TestExampleUpToDate(t *testing.T) {
 	if want := "github.com/authentify-go/authentify/examples/echo/auth"; importPath != want {
 		t.Fatalf("ImportPathOf = %q, want %q", importPath, want)
 	}
-	files, err := Generate(context.Background(), s, Options{SqlcExe: exe, Source: "authentify.yaml", ImportPath: importPath})
+	migs, err := ReadMigrations(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := Generate(context.Background(), s, Options{SqlcExe: exe, Source: "authentify.yaml", ImportPath: importPath, Migrations: migs})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,7 +42,7 @@ func Load(filename string, src []byte) (*Spec, error) {
 	// Editors on Windows may start the file with a byte order mark, which
 	// the YAML parser would read as part of the first key.
 	src = bytes.TrimPrefix(src, []byte("\ufeff"))
-	l := &loader{file: filename, lines: sourceLines(src)}
+	l := &loader{file: filename, lines: sourceLines(src), keys: map[string][2]int{}}
 	if len(src) > MaxFileSize {
 		l.errAt(1, 1, "", "the file is %d bytes long; authentify.yaml is limited to %d KiB", len(src), MaxFileSize>>10)
 		return nil, &Errors{Diags: l.result()}
@@ -56,6 +56,7 @@ func Load(filename string, src []byte) (*Spec, error) {
 	if diags := l.result(); len(diags) > 0 {
 		return nil, &Errors{Diags: diags}
 	}
+	s.src = &source{file: filename, lines: l.lines, keys: l.keys}
 	return s, nil
 }
 
@@ -83,7 +84,7 @@ func (l *loader) syntaxError(err error) {
 	l.errAt(1, 1, "", "YAML syntax error: %s", sanitize(err.Error()))
 }
 
-var topKeys = []string{"version", "package", "table", "user", "token", "context", "fields", "settings"}
+var topKeys = []string{"version", "package", "table", "renamed_from", "user", "token", "context", "fields", "settings"}
 
 func (l *loader) spec(file *ast.File) *Spec {
 	s := &Spec{
@@ -161,6 +162,20 @@ func (l *loader) spec(file *ast.File) *Spec {
 				l.errorf(e.value, e.path, "%s", p)
 			} else {
 				s.Table = v
+			}
+		}
+	}
+
+	// renamed_from
+	if e, ok := get["renamed_from"]; ok {
+		if v, ok := l.str(e.value, e.path); ok {
+			switch p := nameProblem(v); {
+			case p != "":
+				l.errorf(e.value, e.path, "%s", p)
+			case v == s.Table:
+				l.errorf(e.value, e.path, "renamed_from names the table itself (%q): set it to the table's previous name, or remove it", v)
+			default:
+				s.RenamedFrom = v
 			}
 		}
 	}

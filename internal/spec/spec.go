@@ -7,19 +7,61 @@
 package spec
 
 import (
+	"strings"
+
 	"github.com/authentify-go/authentify/runtime"
 )
 
 // Spec is a validated authentify.yaml.
 type Spec struct {
-	Version  int    // always 1
-	Package  string // Go package name of the generated code
-	Table    string // SQL table name
-	User     User
-	Token    Token
-	Context  Context
-	Fields   []Field          // custom token columns, in file order
-	Settings runtime.Settings // spec values over runtime.DefaultSettings()
+	Version int    // always 1
+	Package string // Go package name of the generated code
+	Table   string // SQL table name
+	// RenamedFrom is the table's previous name (top-level `renamed_from`),
+	// or "": the generated migration renames the table instead of
+	// creating a new one. Renames are explicit, never guessed.
+	RenamedFrom string
+	User        User
+	Token       Token
+	Context     Context
+	Fields      []Field          // custom token columns, in file order
+	Settings    runtime.Settings // spec values over runtime.DefaultSettings()
+
+	// src locates keys for diagnostics raised after loading (see At).
+	src *source
+}
+
+// source is what At needs to position a diagnostic: the file name, its
+// lines and the position of every key path the loader read.
+type source struct {
+	file  string
+	lines []string
+	keys  map[string][2]int // key path → line, col of the key
+}
+
+// At returns a diagnostic with message at the key path (for example
+// "fields.plan.values" or "user.id_type"), or at the nearest enclosing key
+// that exists in the file (the parent of a removed key), or at 1:1. It lets
+// later stages (the migration planner) report problems the way Load does.
+func (s *Spec) At(path, message string) Diagnostic {
+	d := Diagnostic{File: "authentify.yaml", Line: 1, Col: 1, Path: path, Message: message}
+	if s.src == nil {
+		return d
+	}
+	d.File = s.src.file
+	for p := path; ; {
+		if lc, ok := s.src.keys[p]; ok {
+			d.Line, d.Col = lc[0], lc[1]
+			break
+		}
+		i := strings.LastIndexByte(p, '.')
+		if i < 0 {
+			break
+		}
+		p = p[:i]
+	}
+	d.Excerpt = excerpt(s.src.lines, d.Line, d.Col)
+	return d
 }
 
 // IDType is the Go/SQL type of user ids.

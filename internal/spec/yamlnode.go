@@ -20,6 +20,7 @@ type loader struct {
 	file  string
 	lines []string
 	diags []Diagnostic
+	keys  map[string][2]int // key path → position of the key, for Spec.At
 }
 
 // pos returns the 1-based line and column of a node. A block mapping is
@@ -248,6 +249,10 @@ func (l *loader) mapping(n ast.Node, path string, allowNull bool, example string
 			continue
 		}
 		seen[key] = kv.Key
+		if l.keys != nil {
+			line, col := pos(kv.Key)
+			l.keys[p] = [2]int{line, col}
+		}
 		v, _ := l.value(kv.Value, p)
 		entries = append(entries, entry{key: key, keyNode: kv.Key, value: v, kv: kv, path: p})
 	}

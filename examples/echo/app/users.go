@@ -93,7 +93,7 @@ var migrations = []string{
 const migrateLockKey = "authentify-example-echo/migrate"
 
 // migrate creates the app's tables if missing: the users table (versioned
-// migrations) and then the token schema (Service.CreateSchema), all on one
+// migrations) and then the token table (Service.Migrate: its migrations and a drift check), all on one
 // connection holding an advisory lock, so that instances starting together
 // do not race and a small pool cannot deadlock.
 func migrate(ctx context.Context, pool *pgxpool.Pool, settings runtime.Settings) (err error) {
@@ -139,7 +139,7 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, settings runtime.Settings)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	if err := svc.CreateSchema(ctx); err != nil {
+	if err := svc.Migrate(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	return nil

@@ -34,7 +34,6 @@ func newTaggedService(t *testing.T, appName string, params map[string]string, op
 	}
 	t.Cleanup(direct.Close)
 	pgtest.Exec(t, direct, usersTable)
-	pgtest.Exec(t, direct, auth.Schema)
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		t.Fatal(err)
@@ -51,6 +50,9 @@ func newTaggedService(t *testing.T, appName string, params map[string]string, op
 	t.Cleanup(pool.Close)
 	svc, err := auth.New(pool, opts...)
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Migrate(bgCtx); err != nil {
 		t.Fatal(err)
 	}
 	return svc, direct

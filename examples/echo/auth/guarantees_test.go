@@ -62,8 +62,8 @@ func newPooledService(tb testing.TB, maxConns int32, opts ...auth.Option) (*auth
 	if err != nil {
 		tb.Fatalf("auth.New: %v", err)
 	}
-	if err := svc.CreateSchema(bgCtx); err != nil {
-		tb.Fatalf("CreateSchema: %v", err)
+	if err := svc.Migrate(bgCtx); err != nil {
+		tb.Fatalf("Migrate: %v", err)
 	}
 	return svc, pool
 }

@@ -48,8 +48,8 @@ func newService(t *testing.T, opts ...auth.Option) (*auth.Service, *pgxpool.Pool
 	if err != nil {
 		t.Fatalf("auth.New: %v", err)
 	}
-	if err := svc.CreateSchema(context.Background()); err != nil {
-		t.Fatalf("CreateSchema: %v", err)
+	if err := svc.Migrate(context.Background()); err != nil {
+		t.Fatalf("Migrate: %v", err)
 	}
 	return svc, pool
 }

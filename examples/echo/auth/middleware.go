@@ -4,6 +4,7 @@
 package auth
 
 import (
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -91,10 +92,15 @@ func (s *Service) MiddlewareWithConfig(cfg MiddlewareConfig) (echo.MiddlewareFun
 
 // HTTPError turns an authentication error into the *echo.HTTPError the middleware
 // returns: RFC 6750 status, message and WWW-Authenticate / Retry-After headers.
+// A 500 (an error that is neither a refusal nor an outage) is logged with its cause.
 func HTTPError(c echo.Context, realm string, err error) error {
 	ch := runtime.ChallengeFor(err, realm)
 	for k, v := range ch.Headers {
 		c.Response().Header().Set(k, v)
+	}
+	if ch.Status == http.StatusInternalServerError {
+		// Never silent: the cause (no token material) goes to the log.
+		slog.ErrorContext(c.Request().Context(), "authentify: internal error", slog.String("method", c.Request().Method), slog.String("path", c.Path()), slog.String("err", err.Error()))
 	}
 	return echo.NewHTTPError(ch.Status, ch.Message).SetInternal(err)
 }

@@ -154,7 +154,11 @@ func newProxiedService(t *testing.T, opts ...auth.Option) (*auth.Service, *pgxpo
 	}
 	t.Cleanup(direct.Close)
 	pgtest.Exec(t, direct, usersTable)
-	pgtest.Exec(t, direct, auth.Schema)
+	if svc, err := auth.New(direct); err != nil {
+		t.Fatal(err)
+	} else if err := svc.Migrate(bgCtx); err != nil {
+		t.Fatal(err)
+	}
 
 	u, err := url.Parse(dsn)
 	if err != nil {

@@ -6,9 +6,7 @@ package auth
 
 import (
 	"context"
-	_ "embed"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -23,11 +21,6 @@ const _ = runtime.SupportPackageIsVersion1
 
 // Prefix starts every token of this package: demo_at_… and demo_rt_….
 const Prefix = "demo"
-
-// Schema is the SQL that creates the token table and its indexes (idempotent).
-//
-//go:embed sql/schema.sql
-var Schema string
 
 // DefaultSettings returns the settings of authentify.yaml; override them with WithSettings.
 func DefaultSettings() runtime.Settings {
@@ -165,9 +158,10 @@ type Service struct {
 
 // New returns a Service over pool. Settings are validated; an invalid setting is an error.
 // It logs the settings in force once (see WithLogger), warning about weak choices.
+// New does not touch the database: call Migrate (or CheckSchema) at start-up.
 func New(pool DB, opts ...Option) (*Service, error) {
-	if pool == nil {
-		return nil, errors.New("authentify: New: nil database")
+	if runtime.IsNil(pool) {
+		return nil, errors.New("authentify: New: nil database pool (check the error of pgxpool.New)")
 	}
 	o := options{settings: DefaultSettings()}
 	for _, opt := range opts {
@@ -196,14 +190,6 @@ func New(pool DB, opts ...Option) (*Service, error) {
 		opts: o,
 		q:    q,
 	}, nil
-}
-
-// CreateSchema creates the token table and its indexes if they are missing.
-func (s *Service) CreateSchema(ctx context.Context) error {
-	if _, err := s.db.Exec(ctx, Schema); err != nil {
-		return fmt.Errorf("authentify: create schema: %w", runtime.StoreError(err, nil))
-	}
-	return nil
 }
 
 // Settings returns the validated settings in force.

@@ -4,7 +4,6 @@
 package auth
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/netip"
 
@@ -54,8 +53,13 @@ func tokenFromRow(r db.TokenRow) (Token, error) {
 	if r.RevokeReason != nil {
 		t.RevokeReason = *r.RevokeReason
 	}
-	if err := json.Unmarshal(r.Context, &t.Context); err != nil {
+	// A context stored under an earlier spec still decodes; see runtime.DecodeContext.
+	dropped, err := runtime.DecodeContext("auth_tokens", r.Context, &t.Context)
+	if err != nil {
 		return Token{}, fmt.Errorf("authentify: decode context of token %d: %w", r.ID, err)
+	}
+	if len(dropped) > 0 {
+		t.Context = t.Context.WithDefaults()
 	}
 	return t, nil
 }

@@ -23,9 +23,9 @@ type TokenRow struct {
 	RefreshUntil         *time.Time
 	RevokedAt            *time.Time
 	RevokeReason         *string
+	LastUsedIP           *netip.Addr
+	TwoFactorVerified    bool
 	AccessTtlNs          *int64
 	RefreshTtlNs         *int64
 	RotationSalt         []byte
-	LastUsedIP           *netip.Addr
-	TwoFactorVerified    bool
 }

@@ -158,7 +158,7 @@ INSERT INTO "auth_tokens" (
     $11,
     $12
 )
-RETURNING id, user_id, auth_type, access_hash, refresh_hash, prev_refresh_hash, retired_refresh_hashes, rotated_at, context, created_at, last_refreshed_at, expires_at, refresh_until, revoked_at, revoke_reason, access_ttl_ns, refresh_ttl_ns, rotation_salt, last_used_ip, two_factor_verified
+RETURNING id, user_id, auth_type, access_hash, refresh_hash, prev_refresh_hash, retired_refresh_hashes, rotated_at, context, created_at, last_refreshed_at, expires_at, refresh_until, revoked_at, revoke_reason, last_used_ip, two_factor_verified, access_ttl_ns, refresh_ttl_ns, rotation_salt
 `
 
 type InsertTokenParams struct {
@@ -213,11 +213,11 @@ func (q *Queries) InsertToken(ctx context.Context, arg InsertTokenParams) (Token
 		&i.RefreshUntil,
 		&i.RevokedAt,
 		&i.RevokeReason,
+		&i.LastUsedIP,
+		&i.TwoFactorVerified,
 		&i.AccessTtlNs,
 		&i.RefreshTtlNs,
 		&i.RotationSalt,
-		&i.LastUsedIP,
-		&i.TwoFactorVerified,
 	)
 	return i, err
 }
@@ -449,7 +449,7 @@ SET "access_hash" = $1::bytea, "refresh_hash" = $2,
     "rotation_salt" = $9::bytea
 WHERE "id" = $10::bigint AND "refresh_hash" = $3::bytea
   AND "revoked_at" IS NULL AND "refresh_until" > $4::timestamptz
-RETURNING id, user_id, auth_type, access_hash, refresh_hash, prev_refresh_hash, retired_refresh_hashes, rotated_at, context, created_at, last_refreshed_at, expires_at, refresh_until, revoked_at, revoke_reason, access_ttl_ns, refresh_ttl_ns, rotation_salt, last_used_ip, two_factor_verified
+RETURNING id, user_id, auth_type, access_hash, refresh_hash, prev_refresh_hash, retired_refresh_hashes, rotated_at, context, created_at, last_refreshed_at, expires_at, refresh_until, revoked_at, revoke_reason, last_used_ip, two_factor_verified, access_ttl_ns, refresh_ttl_ns, rotation_salt
 `
 
 type RotateTokenParams struct {
@@ -495,11 +495,11 @@ func (q *Queries) RotateToken(ctx context.Context, arg RotateTokenParams) (Token
 		&i.RefreshUntil,
 		&i.RevokedAt,
 		&i.RevokeReason,
+		&i.LastUsedIP,
+		&i.TwoFactorVerified,
 		&i.AccessTtlNs,
 		&i.RefreshTtlNs,
 		&i.RotationSalt,
-		&i.LastUsedIP,
-		&i.TwoFactorVerified,
 	)
 	return i, err
 }
@@ -526,7 +526,7 @@ UPDATE "auth_tokens"
 SET "expires_at" = $1, "refresh_until" = $2, "last_refreshed_at" = $3::timestamptz
 WHERE "id" = $4::bigint AND "access_hash" = $5::bytea AND "last_refreshed_at" = $6::timestamptz
   AND "revoked_at" IS NULL AND ("expires_at" IS NULL OR "expires_at" > $3::timestamptz)
-RETURNING id, user_id, auth_type, access_hash, refresh_hash, prev_refresh_hash, retired_refresh_hashes, rotated_at, context, created_at, last_refreshed_at, expires_at, refresh_until, revoked_at, revoke_reason, access_ttl_ns, refresh_ttl_ns, rotation_salt, last_used_ip, two_factor_verified
+RETURNING id, user_id, auth_type, access_hash, refresh_hash, prev_refresh_hash, retired_refresh_hashes, rotated_at, context, created_at, last_refreshed_at, expires_at, refresh_until, revoked_at, revoke_reason, last_used_ip, two_factor_verified, access_ttl_ns, refresh_ttl_ns, rotation_salt
 `
 
 type SlideTokenParams struct {
@@ -564,17 +564,17 @@ func (q *Queries) SlideToken(ctx context.Context, arg SlideTokenParams) (TokenRo
 		&i.RefreshUntil,
 		&i.RevokedAt,
 		&i.RevokeReason,
+		&i.LastUsedIP,
+		&i.TwoFactorVerified,
 		&i.AccessTtlNs,
 		&i.RefreshTtlNs,
 		&i.RotationSalt,
-		&i.LastUsedIP,
-		&i.TwoFactorVerified,
 	)
 	return i, err
 }
 
 const tokenByAccessHash = `-- name: TokenByAccessHash :one
-SELECT id, user_id, auth_type, access_hash, refresh_hash, prev_refresh_hash, retired_refresh_hashes, rotated_at, context, created_at, last_refreshed_at, expires_at, refresh_until, revoked_at, revoke_reason, access_ttl_ns, refresh_ttl_ns, rotation_salt, last_used_ip, two_factor_verified FROM "auth_tokens" WHERE "access_hash" = $1::bytea
+SELECT id, user_id, auth_type, access_hash, refresh_hash, prev_refresh_hash, retired_refresh_hashes, rotated_at, context, created_at, last_refreshed_at, expires_at, refresh_until, revoked_at, revoke_reason, last_used_ip, two_factor_verified, access_ttl_ns, refresh_ttl_ns, rotation_salt FROM "auth_tokens" WHERE "access_hash" = $1::bytea
 `
 
 func (q *Queries) TokenByAccessHash(ctx context.Context, hash []byte) (TokenRow, error) {
@@ -596,17 +596,17 @@ func (q *Queries) TokenByAccessHash(ctx context.Context, hash []byte) (TokenRow,
 		&i.RefreshUntil,
 		&i.RevokedAt,
 		&i.RevokeReason,
+		&i.LastUsedIP,
+		&i.TwoFactorVerified,
 		&i.AccessTtlNs,
 		&i.RefreshTtlNs,
 		&i.RotationSalt,
-		&i.LastUsedIP,
-		&i.TwoFactorVerified,
 	)
 	return i, err
 }
 
 const tokenByPrevRefreshHash = `-- name: TokenByPrevRefreshHash :one
-SELECT id, user_id, auth_type, access_hash, refresh_hash, prev_refresh_hash, retired_refresh_hashes, rotated_at, context, created_at, last_refreshed_at, expires_at, refresh_until, revoked_at, revoke_reason, access_ttl_ns, refresh_ttl_ns, rotation_salt, last_used_ip, two_factor_verified FROM "auth_tokens" WHERE "prev_refresh_hash" = $1::bytea
+SELECT id, user_id, auth_type, access_hash, refresh_hash, prev_refresh_hash, retired_refresh_hashes, rotated_at, context, created_at, last_refreshed_at, expires_at, refresh_until, revoked_at, revoke_reason, last_used_ip, two_factor_verified, access_ttl_ns, refresh_ttl_ns, rotation_salt FROM "auth_tokens" WHERE "prev_refresh_hash" = $1::bytea
 ORDER BY "rotated_at" DESC LIMIT 1
 `
 
@@ -629,17 +629,17 @@ func (q *Queries) TokenByPrevRefreshHash(ctx context.Context, hash []byte) (Toke
 		&i.RefreshUntil,
 		&i.RevokedAt,
 		&i.RevokeReason,
+		&i.LastUsedIP,
+		&i.TwoFactorVerified,
 		&i.AccessTtlNs,
 		&i.RefreshTtlNs,
 		&i.RotationSalt,
-		&i.LastUsedIP,
-		&i.TwoFactorVerified,
 	)
 	return i, err
 }
 
 const tokenByRefreshHash = `-- name: TokenByRefreshHash :one
-SELECT id, user_id, auth_type, access_hash, refresh_hash, prev_refresh_hash, retired_refresh_hashes, rotated_at, context, created_at, last_refreshed_at, expires_at, refresh_until, revoked_at, revoke_reason, access_ttl_ns, refresh_ttl_ns, rotation_salt, last_used_ip, two_factor_verified FROM "auth_tokens" WHERE "refresh_hash" = $1::bytea
+SELECT id, user_id, auth_type, access_hash, refresh_hash, prev_refresh_hash, retired_refresh_hashes, rotated_at, context, created_at, last_refreshed_at, expires_at, refresh_until, revoked_at, revoke_reason, last_used_ip, two_factor_verified, access_ttl_ns, refresh_ttl_ns, rotation_salt FROM "auth_tokens" WHERE "refresh_hash" = $1::bytea
 `
 
 func (q *Queries) TokenByRefreshHash(ctx context.Context, hash []byte) (TokenRow, error) {
@@ -661,17 +661,17 @@ func (q *Queries) TokenByRefreshHash(ctx context.Context, hash []byte) (TokenRow
 		&i.RefreshUntil,
 		&i.RevokedAt,
 		&i.RevokeReason,
+		&i.LastUsedIP,
+		&i.TwoFactorVerified,
 		&i.AccessTtlNs,
 		&i.RefreshTtlNs,
 		&i.RotationSalt,
-		&i.LastUsedIP,
-		&i.TwoFactorVerified,
 	)
 	return i, err
 }
 
 const tokenByRetiredRefreshHash = `-- name: TokenByRetiredRefreshHash :one
-SELECT id, user_id, auth_type, access_hash, refresh_hash, prev_refresh_hash, retired_refresh_hashes, rotated_at, context, created_at, last_refreshed_at, expires_at, refresh_until, revoked_at, revoke_reason, access_ttl_ns, refresh_ttl_ns, rotation_salt, last_used_ip, two_factor_verified FROM "auth_tokens" WHERE "retired_refresh_hashes" @> ARRAY[$1::bytea]
+SELECT id, user_id, auth_type, access_hash, refresh_hash, prev_refresh_hash, retired_refresh_hashes, rotated_at, context, created_at, last_refreshed_at, expires_at, refresh_until, revoked_at, revoke_reason, last_used_ip, two_factor_verified, access_ttl_ns, refresh_ttl_ns, rotation_salt FROM "auth_tokens" WHERE "retired_refresh_hashes" @> ARRAY[$1::bytea]
 ORDER BY "rotated_at" DESC LIMIT 1
 `
 
@@ -695,11 +695,11 @@ func (q *Queries) TokenByRetiredRefreshHash(ctx context.Context, hash []byte) (T
 		&i.RefreshUntil,
 		&i.RevokedAt,
 		&i.RevokeReason,
+		&i.LastUsedIP,
+		&i.TwoFactorVerified,
 		&i.AccessTtlNs,
 		&i.RefreshTtlNs,
 		&i.RotationSalt,
-		&i.LastUsedIP,
-		&i.TwoFactorVerified,
 	)
 	return i, err
 }
@@ -709,7 +709,7 @@ UPDATE "auth_tokens"
 SET "last_used_ip" = COALESCE($1, "last_used_ip"),
     "two_factor_verified" = COALESCE($2, "two_factor_verified")
 WHERE "id" = $3::bigint AND "revoked_at" IS NULL
-RETURNING id, user_id, auth_type, access_hash, refresh_hash, prev_refresh_hash, retired_refresh_hashes, rotated_at, context, created_at, last_refreshed_at, expires_at, refresh_until, revoked_at, revoke_reason, access_ttl_ns, refresh_ttl_ns, rotation_salt, last_used_ip, two_factor_verified
+RETURNING id, user_id, auth_type, access_hash, refresh_hash, prev_refresh_hash, retired_refresh_hashes, rotated_at, context, created_at, last_refreshed_at, expires_at, refresh_until, revoked_at, revoke_reason, last_used_ip, two_factor_verified, access_ttl_ns, refresh_ttl_ns, rotation_salt
 `
 
 type UpdateTokenColumnsParams struct {
@@ -738,17 +738,17 @@ func (q *Queries) UpdateTokenColumns(ctx context.Context, arg UpdateTokenColumns
 		&i.RefreshUntil,
 		&i.RevokedAt,
 		&i.RevokeReason,
+		&i.LastUsedIP,
+		&i.TwoFactorVerified,
 		&i.AccessTtlNs,
 		&i.RefreshTtlNs,
 		&i.RotationSalt,
-		&i.LastUsedIP,
-		&i.TwoFactorVerified,
 	)
 	return i, err
 }
 
 const userSessions = `-- name: UserSessions :many
-SELECT id, user_id, auth_type, access_hash, refresh_hash, prev_refresh_hash, retired_refresh_hashes, rotated_at, context, created_at, last_refreshed_at, expires_at, refresh_until, revoked_at, revoke_reason, access_ttl_ns, refresh_ttl_ns, rotation_salt, last_used_ip, two_factor_verified FROM "auth_tokens"
+SELECT id, user_id, auth_type, access_hash, refresh_hash, prev_refresh_hash, retired_refresh_hashes, rotated_at, context, created_at, last_refreshed_at, expires_at, refresh_until, revoked_at, revoke_reason, last_used_ip, two_factor_verified, access_ttl_ns, refresh_ttl_ns, rotation_salt FROM "auth_tokens"
 WHERE "user_id" = $1::bigint AND "revoked_at" IS NULL
   AND ("expires_at" IS NULL OR "expires_at" > $2::timestamptz OR "refresh_until" > $2::timestamptz)
   AND ($3::timestamptz IS NULL
@@ -799,11 +799,11 @@ func (q *Queries) UserSessions(ctx context.Context, arg UserSessionsParams) ([]T
 			&i.RefreshUntil,
 			&i.RevokedAt,
 			&i.RevokeReason,
+			&i.LastUsedIP,
+			&i.TwoFactorVerified,
 			&i.AccessTtlNs,
 			&i.RefreshTtlNs,
 			&i.RotationSalt,
-			&i.LastUsedIP,
-			&i.TwoFactorVerified,
 		); err != nil {
 			return nil, err
 		}
