@@ -131,6 +131,9 @@ func renderGo(s *spec.Spec, source, dbPath string) (FileSet, error) {
 		}
 		out[e.name] = src
 	}
+	if err := checkDecls(out); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 

@@ -55,7 +55,7 @@ func Load(filename string, src []byte) (*Spec, error) {
 	// Editors on Windows may start the file with a byte order mark, which
 	// the YAML parser would read as part of the first key.
 	src = bytes.TrimPrefix(src, []byte("\ufeff"))
-	l := &loader{file: filename, lines: sourceLines(src)}
+	l := &loader{file: filename, lines: sourceLines(src), enumSrc: map[string]enumSource{}}
 	if len(src) > MaxFileSize {
 		l.errAt(1, 1, "", "the file is %d bytes long; authentify.yaml is limited to %d KiB", len(src), MaxFileSize>>10)
 		return nil, &Errors{Diags: l.result()}
@@ -170,7 +170,14 @@ func (l *loader) syntaxError(err error) {
 	l.errAt(1, 1, "", "YAML syntax error: %s", sanitize(err.Error()))
 }
 
-var topKeys = []string{"version", "package", "table", "user", "token", "context", "fields", "settings"}
+// The keys of each mapping of authentify.yaml, in documentation order; the
+// loader and the JSON Schema (schema.go) both read them.
+var (
+	topKeys     = []string{"version", "package", "table", "user", "token", "context", "fields", "settings"}
+	userKeys    = []string{"id_type", "references"}
+	tokenKeys   = []string{"prefix"}
+	contextKeys = []string{"strict", "fields"}
+)
 
 func (l *loader) spec(file *ast.File) *Spec {
 	s := &Spec{
@@ -282,6 +289,10 @@ func (l *loader) spec(file *ast.File) *Spec {
 	if e, ok := get["fields"]; ok {
 		s.Fields = l.fields(e, false)
 	}
+	l.nameEnums(s)
+	if e, ok := get["table"]; ok {
+		l.checkTableModel(s, e)
+	}
 
 	settingsAt := anchor
 	var settingsEntry *entry
@@ -331,7 +342,7 @@ func (l *loader) user(e entry, u *User) {
 	if !ok {
 		return
 	}
-	l.known(entries, "id_type", "references")
+	l.known(entries, userKeys...)
 	for _, f := range entries {
 		switch f.key {
 		case "id_type":
@@ -393,7 +404,7 @@ func (l *loader) token(e entry, t *Token) bool {
 	if !ok {
 		return true // reported; do not also complain about the default prefix
 	}
-	l.known(entries, "prefix")
+	l.known(entries, tokenKeys...)
 	for _, f := range entries {
 		if f.key != "prefix" {
 			continue
@@ -417,7 +428,7 @@ func (l *loader) context(e entry, c *Context) {
 	if !ok {
 		return
 	}
-	l.known(entries, "strict", "fields")
+	l.known(entries, contextKeys...)
 	for _, f := range entries {
 		switch f.key {
 		case "strict":

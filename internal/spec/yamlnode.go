@@ -20,6 +20,9 @@ type loader struct {
 	file  string
 	lines []string
 	diags []Diagnostic
+	// enumSrc records where each enum field and its values are, by the
+	// field's path (context.fields.tier), for the namer's diagnostics.
+	enumSrc map[string]enumSource
 }
 
 // pos returns the 1-based line and column of a node. A block mapping is
