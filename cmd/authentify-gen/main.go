@@ -5,6 +5,7 @@
 //
 //	authentify-gen [-f authentify.yaml] [--check]
 //	authentify-gen init [-f authentify.yaml]
+//	authentify-gen schema
 //	authentify-gen version
 //
 // The generated files go next to the spec file, so a
@@ -43,6 +44,7 @@ const (
 
 const usage = `usage: authentify-gen [-f authentify.yaml] [--check]
        authentify-gen init [-f authentify.yaml]
+       authentify-gen schema
        authentify-gen version
 
 Generates a typed token-authentication package from a spec file into the
@@ -51,9 +53,13 @@ spec file's directory. Use it from the spec's package with
 	//go:generate go tool authentify-gen
 
 Commands:
-  (none)    generate; files whose content is unchanged are not rewritten,
-            generated files that are no longer produced are deleted
-  init      write a starter spec (refuses to overwrite an existing file)
+  (none)    generate; files whose content is unchanged are not rewritten;
+            files listed in authentify-gen.sum (the manifest of what it
+            wrote) that are no longer produced are deleted; nothing else
+            is ever touched
+  init      write a starter spec for the spec folder's package (refuses to
+            overwrite an existing file)
+  schema    print the JSON Schema (draft 2020-12) of authentify.yaml
   version   print the generator version
 
 Flags:
@@ -83,6 +89,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return runVersion(args[1:], stdout, stderr)
 		case "init":
 			return runInit(args[1:], stdout, stderr)
+		case "schema":
+			return runSchema(args[1:], stdout, stderr)
 		case "help":
 			fmt.Fprint(stdout, usage)
 			return exitOK
@@ -175,6 +183,9 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 	for _, p := range res.Deleted {
 		fmt.Fprintf(stdout, "deleted %s\n", filepath.Join(dir, filepath.FromSlash(p)))
 	}
+	for _, p := range res.Kept {
+		fmt.Fprintf(stderr, "authentify-gen: kept %s: no longer generated, but edited since authentify-gen wrote it; it is yours now (delete it if you do not need it)\n", filepath.Join(dir, filepath.FromSlash(p)))
+	}
 	if err != nil {
 		return fail(stderr, err)
 	}
@@ -190,7 +201,16 @@ func runInit(args []string, stdout, stderr io.Writer) int {
 	if code := parse(fset, args, stdout, stderr); code >= 0 {
 		return code
 	}
-	if err := createFile(*specPath, spec.Starter()); err != nil {
+	abs, err := filepath.Abs(*specPath)
+	if err != nil {
+		return fail(stderr, err)
+	}
+	folder := filepath.Base(filepath.Dir(abs))
+	pkg, ok := spec.InitPackage(folder)
+	if !ok {
+		fmt.Fprintf(stderr, "authentify-gen: the folder name %q is not a usable Go package name; writing package: %s (edit it to match the folder's package clause)\n", folder, pkg)
+	}
+	if err := createFile(*specPath, spec.StarterFor(pkg)); err != nil {
 		if errors.Is(err, fs.ErrExist) {
 			fmt.Fprintf(stderr, "authentify-gen: %s already exists; not overwriting it\n", *specPath)
 			return exitFail
@@ -224,6 +244,14 @@ func createFile(name string, data []byte) error {
 		return err
 	}
 	return f.Close()
+}
+
+func runSchema(args []string, stdout, stderr io.Writer) int {
+	if code := parse(newFlags("schema"), args, stdout, stderr); code >= 0 {
+		return code
+	}
+	stdout.Write(spec.JSONSchema())
+	return exitOK
 }
 
 func runVersion(args []string, stdout, stderr io.Writer) int {
