@@ -101,3 +101,24 @@ func TestFuzzSeedsBounds(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkLoadBounds measures Load on the inputs just beyond each bound
+// and on the largest shapes within them (go test -bench LoadBounds
+// ./internal/spec): every one returns in milliseconds.
+func BenchmarkLoadBounds(b *testing.B) {
+	inputs := map[string]string{
+		"within/flow entries": "x: {" + flowEntries(MaxFlowEntries-1) + "}\n",
+		"within/depth":        blockNest(MaxDepth),
+		"within/tokens":       strings.Repeat("k: v\n", MaxTokens/3-1),
+	}
+	for _, tc := range boundCases {
+		inputs["beyond/"+tc.name] = tc.src
+	}
+	for name, src := range inputs {
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				Load("authentify.yaml", []byte(src))
+			}
+		})
+	}
+}
