@@ -25,6 +25,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"go/parser"
+	"go/token"
 	"io"
 	"io/fs"
 	"os"
@@ -205,10 +207,12 @@ func runInit(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, err)
 	}
-	folder := filepath.Base(filepath.Dir(abs))
-	pkg, ok := spec.InitPackage(folder)
+	pkg, ok := existingPackage(filepath.Dir(abs))
 	if !ok {
-		fmt.Fprintf(stderr, "authentify-gen: the folder name %q is not a usable Go package name; writing package: %s (edit it to match the folder's package clause)\n", folder, pkg)
+		folder := filepath.Base(filepath.Dir(abs))
+		if pkg, ok = spec.InitPackage(folder); !ok {
+			fmt.Fprintf(stderr, "authentify-gen: the folder name %q is not a usable Go package name; writing package: %s (edit it to match the folder's package clause)\n", folder, pkg)
+		}
 	}
 	if err := createFile(*specPath, spec.StarterFor(pkg)); err != nil {
 		if errors.Is(err, fs.ErrExist) {
@@ -219,6 +223,28 @@ func runInit(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "wrote %s\n", *specPath)
 	return exitOK
+}
+
+// existingPackage returns the package clause of the first non-test .go file
+// in dir that names a package the spec accepts (a //go:generate file written
+// before the spec, say), so that init matches it.
+func existingPackage(dir string) (string, bool) {
+	names, _ := filepath.Glob(filepath.Join(dir, "*.go"))
+	for _, name := range names {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), name, nil, parser.PackageClauseOnly)
+		if err != nil {
+			continue
+		}
+		if p := f.Name.Name; p != "main" {
+			if got, ok := spec.InitPackage(p); ok && got == p {
+				return p, true
+			}
+		}
+	}
+	return "", false
 }
 
 // fail prints err to stderr, prefixed with the command name once, and

@@ -141,6 +141,34 @@ func TestInitPackage(t *testing.T) {
 	}
 }
 
+// TestInitPackageClause checks that init takes the package clause of a .go
+// file already in the folder over the folder's name.
+func TestInitPackageClause(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "billing-api")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, src := range map[string]string{
+		"generate.go":     "package billing\n\n//go:generate go tool authentify-gen\n",
+		"billing_test.go": "package billing_test\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := filepath.Join(dir, "authentify.yaml")
+	if code, _, stderr := runCmd(t, "init", "-f", path); code != exitOK || stderr != "" {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	s, err := spec.LoadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Package != "billing" {
+		t.Errorf("package %q, want billing (the package clause of generate.go)", s.Package)
+	}
+}
+
 // TestSchemaCommand checks that `authentify-gen schema` prints the JSON
 // Schema.
 func TestSchemaCommand(t *testing.T) {
