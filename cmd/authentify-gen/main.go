@@ -5,6 +5,7 @@
 //
 //	authentify-gen [-f authentify.yaml] [--check] [--allow-destructive]
 //	authentify-gen init [-f authentify.yaml]
+//	authentify-gen schema
 //	authentify-gen version
 //
 // The generated files go next to the spec file, so a
@@ -29,6 +30,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"go/parser"
+	"go/token"
 	"io"
 	"io/fs"
 	"os"
@@ -48,6 +51,7 @@ const (
 
 const usage = `usage: authentify-gen [-f authentify.yaml] [--check] [--allow-destructive]
        authentify-gen init [-f authentify.yaml]
+       authentify-gen schema
        authentify-gen version
 
 Generates a typed token-authentication package from a spec file into the
@@ -56,9 +60,13 @@ spec file's directory. Use it from the spec's package with
 	//go:generate go tool authentify-gen
 
 Commands:
-  (none)    generate; files whose content is unchanged are not rewritten,
-            generated files that are no longer produced are deleted
-  init      write a starter spec (refuses to overwrite an existing file)
+  (none)    generate; files whose content is unchanged are not rewritten;
+            files listed in authentify-gen.sum (the manifest of what it
+            wrote) that are no longer produced are deleted; nothing else
+            is ever touched
+  init      write a starter spec for the spec folder's package (refuses to
+            overwrite an existing file)
+  schema    print the JSON Schema (draft 2020-12) of authentify.yaml
   version   print the generator version
 
 Flags:
@@ -94,6 +102,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return runVersion(args[1:], stdout, stderr)
 		case "init":
 			return runInit(args[1:], stdout, stderr)
+		case "schema":
+			return runSchema(args[1:], stdout, stderr)
 		case "help":
 			fmt.Fprint(stdout, usage)
 			return exitOK
@@ -198,6 +208,9 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 	for _, p := range res.Deleted {
 		fmt.Fprintf(stdout, "deleted %s\n", filepath.Join(dir, filepath.FromSlash(p)))
 	}
+	for _, p := range res.Kept {
+		fmt.Fprintf(stderr, "authentify-gen: kept %s: no longer generated, but edited since authentify-gen wrote it; it is yours now (delete it if you do not need it)\n", filepath.Join(dir, filepath.FromSlash(p)))
+	}
 	if err != nil {
 		return fail(stderr, err)
 	}
@@ -213,7 +226,18 @@ func runInit(args []string, stdout, stderr io.Writer) int {
 	if code := parse(fset, args, stdout, stderr); code >= 0 {
 		return code
 	}
-	if err := createFile(*specPath, spec.Starter()); err != nil {
+	abs, err := filepath.Abs(*specPath)
+	if err != nil {
+		return fail(stderr, err)
+	}
+	pkg, ok := existingPackage(filepath.Dir(abs))
+	if !ok {
+		folder := filepath.Base(filepath.Dir(abs))
+		if pkg, ok = spec.InitPackage(folder); !ok {
+			fmt.Fprintf(stderr, "authentify-gen: the folder name %q is not a usable Go package name; writing package: %s (edit it to match the folder's package clause)\n", folder, pkg)
+		}
+	}
+	if err := createFile(*specPath, spec.StarterFor(pkg)); err != nil {
 		if errors.Is(err, fs.ErrExist) {
 			fmt.Fprintf(stderr, "authentify-gen: %s already exists; not overwriting it\n", *specPath)
 			return exitFail
@@ -222,6 +246,28 @@ func runInit(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "wrote %s\n", *specPath)
 	return exitOK
+}
+
+// existingPackage returns the package clause of the first non-test .go file
+// in dir that names a package the spec accepts (a //go:generate file written
+// before the spec, say), so that init matches it.
+func existingPackage(dir string) (string, bool) {
+	names, _ := filepath.Glob(filepath.Join(dir, "*.go"))
+	for _, name := range names {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), name, nil, parser.PackageClauseOnly)
+		if err != nil {
+			continue
+		}
+		if p := f.Name.Name; p != "main" {
+			if got, ok := spec.InitPackage(p); ok && got == p {
+				return p, true
+			}
+		}
+	}
+	return "", false
 }
 
 // fail prints err to stderr, prefixed with the command name once, and
@@ -247,6 +293,14 @@ func createFile(name string, data []byte) error {
 		return err
 	}
 	return f.Close()
+}
+
+func runSchema(args []string, stdout, stderr io.Writer) int {
+	if code := parse(newFlags("schema"), args, stdout, stderr); code >= 0 {
+		return code
+	}
+	stdout.Write(spec.JSONSchema())
+	return exitOK
 }
 
 func runVersion(args []string, stdout, stderr io.Writer) int {

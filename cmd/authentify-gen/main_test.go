@@ -83,8 +83,8 @@ func TestInit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(got, spec.Starter()) {
-		t.Error("init did not write spec.Starter()")
+	if !bytes.Equal(got, spec.StarterFor("sub")) {
+		t.Error(`init did not write spec.StarterFor("sub") (the folder's name)`)
 	}
 	if _, err := spec.LoadFile(path); err != nil {
 		t.Errorf("the starter spec does not load:\n%v", err)
@@ -99,6 +99,85 @@ func TestInit(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(path); string(b) != "mine\n" {
 		t.Errorf("init overwrote the file: %q", b)
+	}
+}
+
+// TestInitPackage checks that init names the package after the spec's
+// folder, and that what it writes loads and points editors to the schema.
+func TestInitPackage(t *testing.T) {
+	for _, tc := range []struct {
+		folder, pkg, prefix string
+		warn                bool
+	}{
+		{"auth", "auth", "auth", false},
+		{"billing", "billing", "billing", false},
+		{"My-App", "my_app", "myapp", false},
+		{"sessionmanagement2", "sessionmanagement2", "sessionmanagemen", false},
+		{"db", "auth", "auth", true},
+		{"func", "auth", "auth", true},
+		{"2fa", "auth", "auth", true},
+	} {
+		t.Run(tc.folder, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), tc.folder, "authentify.yaml")
+			code, _, stderr := runCmd(t, "init", "-f", path)
+			if code != exitOK || (stderr != "") != tc.warn {
+				t.Fatalf("exit %d, stderr %q", code, stderr)
+			}
+			src, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.HasPrefix(src, []byte("# yaml-language-server: $schema="+spec.SchemaURL+"\n")) {
+				t.Errorf("no yaml-language-server line first:\n%.200s", src)
+			}
+			s, err := spec.LoadFile(path)
+			if err != nil {
+				t.Fatalf("the starter spec does not load:\n%v", err)
+			}
+			if s.Package != tc.pkg || s.Token.Prefix != tc.prefix {
+				t.Errorf("package %q, prefix %q; want %q, %q", s.Package, s.Token.Prefix, tc.pkg, tc.prefix)
+			}
+		})
+	}
+}
+
+// TestInitPackageClause checks that init takes the package clause of a .go
+// file already in the folder over the folder's name.
+func TestInitPackageClause(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "billing-api")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, src := range map[string]string{
+		"generate.go":     "package billing\n\n//go:generate go tool authentify-gen\n",
+		"billing_test.go": "package billing_test\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := filepath.Join(dir, "authentify.yaml")
+	if code, _, stderr := runCmd(t, "init", "-f", path); code != exitOK || stderr != "" {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	s, err := spec.LoadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Package != "billing" {
+		t.Errorf("package %q, want billing (the package clause of generate.go)", s.Package)
+	}
+}
+
+// TestSchemaCommand checks that `authentify-gen schema` prints the JSON
+// Schema.
+func TestSchemaCommand(t *testing.T) {
+	code, stdout, stderr := runCmd(t, "schema")
+	if code != exitOK || stderr != "" || stdout != string(spec.JSONSchema()) {
+		t.Errorf("exit %d, stderr %q, stdout:\n%.300s", code, stderr, stdout)
+	}
+	if code, _, _ := runCmd(t, "schema", "extra"); code != exitUsage {
+		t.Errorf("schema extra: exit %d, want %d", code, exitUsage)
 	}
 }
 

@@ -388,7 +388,7 @@ func goValue(m *goModel, kind string, f spec.Field, pointer bool) string {
 	case spec.TypeStringList:
 		return `[]string{"a", "b c", ""}`
 	case spec.TypeEnum:
-		typ = "pkg." + m.enumName[kind+"."+f.Name]
+		typ = "pkg." + f.EnumType
 		v = typ + "(" + strconv.Quote(f.Values[len(f.Values)-1]) + ")"
 	default:
 		panic("goValue: unknown type " + string(f.Type))

@@ -33,7 +33,7 @@ func (m *goModel) emitContext(f *jen.File) error {
 
 	for _, fl := range s.Context.Fields {
 		if fl.Type == spec.TypeEnum {
-			m.emitEnum(f, m.enumName["context."+fl.Name], fl)
+			m.emitEnum(f, fl)
 		}
 	}
 
@@ -131,12 +131,13 @@ func (m *goModel) emitContext(f *jen.File) error {
 
 // emitEnum renders a string enum type with its constants, Valid, and a
 // validating UnmarshalText.
-func (m *goModel) emitEnum(f *jen.File, name string, fl spec.Field) {
+func (m *goModel) emitEnum(f *jen.File, fl spec.Field) {
+	name := fl.EnumType
 	consts := []jen.Code{}
 	cases := []jen.Code{}
-	for _, v := range fl.Values {
-		consts = append(consts, jen.Id(enumConst(name, v)).Id(name).Op("=").Lit(v))
-		cases = append(cases, jen.Id(enumConst(name, v)))
+	for i, v := range fl.Values {
+		consts = append(consts, jen.Id(fl.EnumConsts[i]).Id(name).Op("=").Lit(v))
+		cases = append(cases, jen.Id(fl.EnumConsts[i]))
 	}
 	f.Commentf("%s is the enum of %s: one of %v.", name, fl.Name, fl.Values)
 	f.Type().Id(name).String()

@@ -30,7 +30,7 @@ func (m *goModel) emitToken(f *jen.File) error {
 	// Enums of custom columns.
 	for _, fl := range s.Fields {
 		if fl.Type == spec.TypeEnum {
-			m.emitEnum(f, m.enumName["fields."+fl.Name], fl)
+			m.emitEnum(f, fl)
 		}
 	}
 
@@ -69,9 +69,9 @@ func (m *goModel) emitToken(f *jen.File) error {
 		v := jen.Id("r").Dot(fl.GoName)
 		switch {
 		case fl.Type == spec.TypeEnum && fl.Nullable:
-			v = jen.Parens(jen.Op("*").Id(m.enumName["fields."+fl.Name])).Call(v)
+			v = jen.Parens(jen.Op("*").Id(fl.EnumType)).Call(v)
 		case fl.Type == spec.TypeEnum:
-			v = jen.Id(m.enumName["fields."+fl.Name]).Call(v)
+			v = jen.Id(fl.EnumType).Call(v)
 		case fl.Type == spec.TypeJSON:
 			v = jen.Qual("encoding/json", "RawMessage").Call(v)
 		}

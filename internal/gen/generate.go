@@ -100,6 +100,10 @@ func Generate(ctx context.Context, s *spec.Spec, opt Options) (FileSet, error) {
 	if err != nil {
 		return nil, err
 	}
+	goFiles["migrate.go"] = mig
+	if err := checkDecls(goFiles); err != nil {
+		return nil, err
+	}
 	files["migrate.go"] = mig
 	return files, nil
 }

@@ -3,6 +3,7 @@ package gen
 import (
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -19,52 +20,18 @@ const (
 	echoMWPath  = "github.com/labstack/echo/v4/middleware"
 )
 
-// goModel is what the Go emitters render from.
+// goModel is what the Go emitters render from. Every Go identifier derived
+// from the spec was decided by the spec's namer (spec.Field.GoName,
+// EnumType, EnumConsts), which knows spec.GeneratedNames; checkDecls
+// verifies the rendered files once more.
 type goModel struct {
-	spec     *spec.Spec
-	source   string
-	dbPath   string            // import path of the generated db package
-	enumName map[string]string // "context.tier" / "fields.plan" → Go type name
-}
-
-// packageLevelNames are identifiers the generated package declares itself;
-// enum types must not take them.
-var packageLevelNames = map[string]bool{
-	"Context": true, "Token": true, "Columns": true, "Service": true, "New": true, "Option": true,
-	"IssueOption": true, "Issued": true, "UserID": true, "DB": true, "Prefix": true, "Schema": true,
-	"Migrations": true, "VersionTable": true,
-	"DefaultSettings": true, "MiddlewareConfig": true, "CookieOptions": true, "TokenFrom": true,
-	"Require": true, "SetTokenCookies": true, "ClearTokenCookies": true, "PostAuthFunc": true,
-	"WithSettings": true, "WithClock": true, "WithPostAuth": true, "WithPostAutoRefresh": true,
-	"WithOnRevoke": true, "WithOnReuseDetected": true, "WithAccessTTL": true, "WithRefreshTTL": true,
-	"WithColumns": true, "ContextValue": true,
+	spec   *spec.Spec
+	source string
+	dbPath string // import path of the generated db package
 }
 
 func newGoModel(s *spec.Spec, source, dbPath string) *goModel {
-	m := &goModel{spec: s, source: source, dbPath: dbPath, enumName: map[string]string{}}
-	taken := map[string]bool{}
-	assign := func(key, base string) {
-		name := base
-		if packageLevelNames[name] || taken[name] {
-			name = base + "Value"
-		}
-		for i := 2; packageLevelNames[name] || taken[name]; i++ {
-			name = fmt.Sprintf("%sValue%d", base, i)
-		}
-		taken[name] = true
-		m.enumName[key] = name
-	}
-	for _, f := range s.Context.Fields {
-		if f.Type == spec.TypeEnum {
-			assign("context."+f.Name, f.GoName)
-		}
-	}
-	for _, f := range s.Fields {
-		if f.Type == spec.TypeEnum {
-			assign("fields."+f.Name, f.GoName)
-		}
-	}
-	return m
+	return &goModel{spec: s, source: source, dbPath: dbPath}
 }
 
 // userIDType is the Go type of user ids.
@@ -102,7 +69,7 @@ func (m *goModel) baseType(kind string, f spec.Field) *jen.Statement {
 	case spec.TypeJSON:
 		return jen.Qual("encoding/json", "RawMessage")
 	case spec.TypeEnum:
-		return jen.Id(m.enumName[kind+"."+f.Name])
+		return jen.Id(f.EnumType)
 	case spec.TypeStringList:
 		return jen.Index().String()
 	default:
@@ -162,7 +129,11 @@ func (m *goModel) defaultValue(kind string, f spec.Field) (jen.Code, error) {
 	case string:
 		switch f.Type {
 		case spec.TypeEnum:
-			return jen.Id(enumConst(m.enumName[kind+"."+f.Name], v)), nil
+			i := slices.Index(f.Values, v)
+			if i < 0 || i >= len(f.EnumConsts) {
+				return nil, fmt.Errorf("field %s: default %q is not a value of the enum", f.Name, v)
+			}
+			return jen.Id(f.EnumConsts[i]), nil
 		case spec.TypeIP:
 			return jen.Qual("net/netip", "MustParseAddr").Call(jen.Lit(v)), nil
 		case spec.TypeJSON:
@@ -193,11 +164,6 @@ func (m *goModel) defaultValue(kind string, f spec.Field) (jen.Code, error) {
 		}
 	}
 	return nil, fmt.Errorf("field %s: unsupported default %T", f.Name, f.Default)
-}
-
-// enumConst is the Go constant name of an enum value.
-func enumConst(typeName, value string) string {
-	return typeName + spec.GoName(value)
 }
 
 // jsonTag is the struct tag of a field serialized under name.

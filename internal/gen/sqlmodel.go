@@ -46,11 +46,9 @@ type rename struct{ Column, GoName string }
 const rowStructDefault = "TokenRow"
 
 // sqlcParams are the query parameter names of queries.sql.tmpl besides the
-// columns; TestSqlcParamNames keeps the list in sync.
-var sqlcParams = []string{
-	"hash", "now", "seen_refreshed_at", "old_refresh_hash", "at", "reason", "keep_id", "batch", "lock_key",
-	"keep", "prev_hash", "salt", "after_created_at", "after_id", "max_rows", "kept", "revoked",
-}
+// columns: spec.QueryParams, which the spec's namer checks custom columns
+// against; TestSqlcParamNames keeps the list in sync with the template.
+var sqlcParams = spec.QueryParams()
 
 // renamesTable reports whether sqlc.yaml can rename the token table to
 // rowStructDefault. sqlc's rename map is keyed by SQL name and applies alike

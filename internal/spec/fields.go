@@ -69,6 +69,14 @@ func (l *loader) fields(e entry, isContext bool) []Field {
 				l.errorf(fe.keyNode, fe.path, "custom column %q becomes the Go name %s, which the generated Token type already uses: rename it", fe.key, f.GoName)
 				continue
 			}
+			if b := sameGoName(f.GoName, BuiltinColumns()); b != "" {
+				l.errorf(fe.keyNode, fe.path, "custom column %q becomes the Go name %s, as does the built-in column %q: rename it", fe.key, f.GoName, b)
+				continue
+			}
+			if p := sameGoName(f.GoName, QueryParams()); p != "" && p != fe.key {
+				l.errorf(fe.keyNode, fe.path, "custom column %q becomes the Go name %s, as does the parameter %q of the generated queries: rename it", fe.key, f.GoName, p)
+				continue
+			}
 		}
 		out = append(out, f)
 	}
@@ -108,7 +116,7 @@ func (l *loader) field(e entry, isContext bool) Field {
 	// values
 	ve, hasValues := get["values"]
 	if hasValues {
-		f.Values = l.enumValues(ve)
+		f.Values = l.enumValues(ve, e)
 		if typeOK && f.Type != TypeEnum {
 			l.errorf(ve.keyNode, ve.path, "values applies to type enum only, not %s", f.Type)
 		}
@@ -161,8 +169,9 @@ func (l *loader) field(e entry, isContext bool) Field {
 	return f
 }
 
-// enumValues decodes and checks an enum's values.
-func (l *loader) enumValues(e entry) []string {
+// enumValues decodes and checks an enum's values. field is the entry of
+// the field; the namer positions its diagnostics with what is recorded.
+func (l *loader) enumValues(e, field entry) []string {
 	if e.value == nil {
 		return nil
 	}
@@ -176,6 +185,7 @@ func (l *loader) enumValues(e entry) []string {
 		return nil
 	}
 	var out []string
+	var nodes []ast.Node
 	seen := map[string]bool{}
 	goNames := map[string]string{} // GoName → value
 	for i, item := range seq.Values {
@@ -204,7 +214,9 @@ func (l *loader) enumValues(e entry) []string {
 		}
 		goNames[g] = v
 		out = append(out, v)
+		nodes = append(nodes, n)
 	}
+	l.enumSrc[field.path] = enumSource{key: field.keyNode, values: nodes}
 	return out
 }
 
@@ -381,4 +393,16 @@ func isZeroDefault(v any) bool {
 		return x == 0
 	}
 	return false
+}
+
+// sameGoName returns the first of names whose GoName is goName, or "". (A
+// column named exactly like a query parameter is fine: sqlc tells them
+// apart; one that only becomes the same Go name is not.)
+func sameGoName(goName string, names []string) string {
+	for _, n := range names {
+		if GoName(n) == goName {
+			return n
+		}
+	}
+	return ""
 }

@@ -84,6 +84,26 @@ func checkSpec(t *testing.T, s *Spec) {
 			t.Fatalf("invalid custom column %+v", f)
 		}
 	}
+	// The namer: every enum type and constant is a distinct name that the
+	// generated package does not declare itself.
+	names := map[string]bool{}
+	for _, g := range GeneratedNames() {
+		names[g.Name] = true
+	}
+	for _, f := range append(slices.Clone(s.Context.Fields), s.Fields...) {
+		if f.Type != TypeEnum {
+			continue
+		}
+		if len(f.EnumConsts) != len(f.Values) {
+			t.Fatalf("enum %s: constants %v for values %v", f.Name, f.EnumConsts, f.Values)
+		}
+		for _, n := range append([]string{f.EnumType}, f.EnumConsts...) {
+			if n == "" || names[n] {
+				t.Fatalf("enum %s: Go name %q is empty or declared twice", f.Name, n)
+			}
+			names[n] = true
+		}
+	}
 	if s.Settings.SecretKey != nil {
 		t.Fatal("secret key set from the spec")
 	}

@@ -10,7 +10,9 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/lexer"
 	"github.com/goccy/go-yaml/parser"
+	"github.com/goccy/go-yaml/token"
 )
 
 // Defaults of optional spec keys.
@@ -19,10 +21,21 @@ const (
 	DefaultIDType = IDInt64
 )
 
-// MaxFileSize bounds the size of an authentify.yaml: about 1,500 lines,
-// far more than any real spec. goccy/go-yaml's parser takes quadratic time
-// on some inputs, so a larger file could stall the generator.
-const MaxFileSize = 64 << 10
+// Bounds of an authentify.yaml, far above any real spec (the starter spec
+// written by `authentify-gen init` has about 100 tokens and nests 4 deep).
+// goccy/go-yaml's parser takes quadratic or worse time on some shapes: 64 KiB
+// of `[` took 49 s, one flow mapping of 6,500 keys 6 s, 32,000 nested `- `
+// 0.8 s. The file is first split into tokens (linear) and checked against
+// these bounds, so every input is parsed in milliseconds or refused with a
+// positioned error.
+const (
+	MaxFileSize    = 64 << 10 // bytes
+	MaxTokens      = 4096     // YAML tokens: scalars, indicators, comments
+	MaxDepth       = 32       // nested mappings and lists, block and flow
+	MaxFlowEntries = 256      // entries of one [ … ] or { … }
+	MaxAliases     = 16       // *alias uses (each one is an error anyway)
+	MaxDocuments   = 16       // --- markers (one document is allowed)
+)
 
 // LoadFile reads and loads the spec at path. Problems in the spec are
 // reported as *[Errors] whose positions name path; a read failure is returned
@@ -42,9 +55,12 @@ func Load(filename string, src []byte) (*Spec, error) {
 	// Editors on Windows may start the file with a byte order mark, which
 	// the YAML parser would read as part of the first key.
 	src = bytes.TrimPrefix(src, []byte("\ufeff"))
-	l := &loader{file: filename, lines: sourceLines(src), keys: map[string][2]int{}}
+	l := &loader{file: filename, lines: sourceLines(src), keys: map[string][2]int{}, enumSrc: map[string]enumSource{}}
 	if len(src) > MaxFileSize {
 		l.errAt(1, 1, "", "the file is %d bytes long; authentify.yaml is limited to %d KiB", len(src), MaxFileSize>>10)
+		return nil, &Errors{Diags: l.result()}
+	}
+	if !l.bounded(src) {
 		return nil, &Errors{Diags: l.result()}
 	}
 	file, err := parse(src)
@@ -71,6 +87,77 @@ func parse(src []byte) (f *ast.File, err error) {
 	return parser.ParseBytes(src, 0, parser.AllowDuplicateMapKey())
 }
 
+// bounded tokenizes src and reports, at the first offending token, an input
+// beyond MaxTokens, MaxDepth, MaxFlowEntries, MaxAliases or MaxDocuments.
+func (l *loader) bounded(src []byte) (ok bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			l.errAt(1, 1, "", "the YAML tokenizer failed: %v", r)
+			ok = false
+		}
+	}()
+	toks := lexer.Tokenize(string(src))
+	at := func(tk *token.Token, format string, args ...any) bool {
+		line, col := 1, 1
+		if tk.Position != nil {
+			line, col = max(1, tk.Position.Line), max(1, tk.Position.Column)
+		}
+		l.errAt(line, col, "", format+" (a real spec stays far below; the bound keeps loading fast)", args...)
+		return false
+	}
+	if len(toks) > MaxTokens {
+		return at(toks[MaxTokens], "the file has %d YAML tokens (keys, values, punctuation); at most %d are allowed", len(toks), MaxTokens)
+	}
+	var flow []int  // entries of each open [ or {
+	var block []int // columns of the open block keys and list items
+	aliases, docs := 0, 0
+	for i, tk := range toks {
+		switch tk.Type {
+		case token.SequenceStartType, token.MappingStartType:
+			flow = append(flow, 0)
+		case token.SequenceEndType, token.MappingEndType:
+			if len(flow) > 0 {
+				flow = flow[:len(flow)-1]
+			}
+		case token.CollectEntryType:
+			if len(flow) > 0 {
+				flow[len(flow)-1]++
+				if n := flow[len(flow)-1]; n >= MaxFlowEntries {
+					return at(tk, "a [ … ] or { … } collection has more than %d entries", MaxFlowEntries)
+				}
+			}
+		case token.AliasType:
+			if aliases++; aliases > MaxAliases {
+				return at(tk, "more than %d YAML aliases (*name)", MaxAliases)
+			}
+		case token.DocumentHeaderType:
+			if docs++; docs > MaxDocuments {
+				return at(tk, "more than %d `---` document markers", MaxDocuments)
+			}
+		case token.SequenceEntryType, token.MappingValueType:
+			if len(flow) > 0 {
+				break
+			}
+			start := tk // a list item's dash, or the key before a colon
+			if tk.Type == token.MappingValueType && i > 0 {
+				start = toks[i-1]
+			}
+			if start.Position == nil {
+				break
+			}
+			col := start.Position.Column
+			for len(block) > 0 && block[len(block)-1] >= col {
+				block = block[:len(block)-1]
+			}
+			block = append(block, col)
+		}
+		if len(flow)+len(block) > MaxDepth {
+			return at(tk, "mappings and lists nest more than %d levels deep", MaxDepth)
+		}
+	}
+	return true
+}
+
 func (l *loader) syntaxError(err error) {
 	var yerr yaml.Error
 	if errors.As(err, &yerr) {
@@ -84,7 +171,14 @@ func (l *loader) syntaxError(err error) {
 	l.errAt(1, 1, "", "YAML syntax error: %s", sanitize(err.Error()))
 }
 
-var topKeys = []string{"version", "package", "table", "renamed_from", "user", "token", "context", "fields", "settings"}
+// The keys of each mapping of authentify.yaml, in documentation order; the
+// loader and the JSON Schema (schema.go) both read them.
+var (
+	topKeys     = []string{"version", "package", "table", "renamed_from", "user", "token", "context", "fields", "settings"}
+	userKeys    = []string{"id_type", "references"}
+	tokenKeys   = []string{"prefix"}
+	contextKeys = []string{"strict", "fields"}
+)
 
 func (l *loader) spec(file *ast.File) *Spec {
 	s := &Spec{
@@ -210,6 +304,10 @@ func (l *loader) spec(file *ast.File) *Spec {
 	if e, ok := get["fields"]; ok {
 		s.Fields = l.fields(e, false)
 	}
+	l.nameEnums(s)
+	if e, ok := get["table"]; ok {
+		l.checkTableModel(s, e)
+	}
 
 	settingsAt := anchor
 	var settingsEntry *entry
@@ -259,7 +357,7 @@ func (l *loader) user(e entry, u *User) {
 	if !ok {
 		return
 	}
-	l.known(entries, "id_type", "references")
+	l.known(entries, userKeys...)
 	for _, f := range entries {
 		switch f.key {
 		case "id_type":
@@ -321,7 +419,7 @@ func (l *loader) token(e entry, t *Token) bool {
 	if !ok {
 		return true // reported; do not also complain about the default prefix
 	}
-	l.known(entries, "prefix")
+	l.known(entries, tokenKeys...)
 	for _, f := range entries {
 		if f.key != "prefix" {
 			continue
@@ -345,7 +443,7 @@ func (l *loader) context(e entry, c *Context) {
 	if !ok {
 		return
 	}
-	l.known(entries, "strict", "fields")
+	l.known(entries, contextKeys...)
 	for _, f := range entries {
 		switch f.key {
 		case "strict":

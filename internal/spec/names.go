@@ -144,7 +144,7 @@ func ReservedTokenNames() []string {
 	return []string{
 		"ID", "UserID", "Transport", "Context", "CreatedAt", "LastRefreshedAt",
 		"ExpiresAt", "RefreshUntil", "RotatedAt", "RevokedAt", "RevokeReason", "AccessTTL", "RefreshTTL",
-		"Record", "String", "Format", "GoString", "MarshalJSON", "IsActive", "Columns",
+		"Record", "String", "Format", "GoString", "MarshalJSON", "IsActive", "State", "Columns",
 	}
 }
 

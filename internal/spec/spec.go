@@ -133,6 +133,13 @@ type Field struct {
 	GoName string    // exported Go identifier derived from Name (ip_addr → IPAddr)
 	Type   FieldType // one of the Type* constants
 	Values []string  // enum values, in order (TypeEnum only)
+	// EnumType is the Go type of an enum (TypeEnum only): GoName, or
+	// GoName+"Value" (then "Value2", …) when that name is already declared
+	// by the generated package or an earlier enum. See [Spec.GoNames].
+	EnumType string `json:",omitempty"`
+	// EnumConsts are the Go constants of the values, parallel to Values:
+	// EnumType + GoName(value).
+	EnumConsts []string `json:",omitempty"`
 	// Required: a context field that must be set when a token is issued.
 	// Custom columns are NOT NULL unless Nullable.
 	Required bool

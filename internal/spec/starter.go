@@ -34,9 +34,38 @@ var settingComments = map[string]string{
 }
 
 // Starter returns a commented authentify.yaml showing every key with its
-// default, for `authentify-gen init`.
-func Starter() []byte {
+// default, for package auth.
+func Starter() []byte { return StarterFor("auth") }
+
+// InitPackage returns the package name `authentify-gen init` writes for a
+// spec in the folder named dir: the folder's name made into a valid
+// package name (lower case, - and . as _), or "auth" if that is not
+// possible. ok reports whether the folder's name was used.
+func InitPackage(dir string) (pkg string, ok bool) {
+	p := strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '_':
+			return r
+		case r >= 'A' && r <= 'Z':
+			return r + 'a' - 'A'
+		case r == '-' || r == '.' || r == ' ':
+			return '_'
+		}
+		return -1
+	}, dir)
+	if packageProblem(p) != "" {
+		return "auth", false
+	}
+	return p, true
+}
+
+// StarterFor returns a commented authentify.yaml for package pkg (a valid
+// package name, see InitPackage) showing every key with its default, for
+// `authentify-gen init`. Its first line points editors that use the
+// yaml-language-server (VS Code's YAML extension, …) to the JSON Schema.
+func StarterFor(pkg string) []byte {
 	var b strings.Builder
+	b.WriteString("# yaml-language-server: $schema=" + SchemaURL + "\n")
 	line := func(indent int, text, comment string) {
 		s := strings.Repeat("  ", indent) + text
 		if comment != "" {
@@ -47,13 +76,17 @@ func Starter() []byte {
 	b.WriteString("# authentify.yaml: the spec of a typed token-authentication package.\n")
 	b.WriteString("# Run `go generate` after each change. Every key shows its default.\n")
 	line(0, "version: 1", "format of this file; must be 1")
-	line(0, "package: auth", "Go package of the generated code (this folder's name)")
+	line(0, "package: "+pkg, "Go package of the generated code (this folder's name)")
 	line(0, "table: "+DefaultTable, "PostgreSQL table holding one row per session")
 	line(0, "user:", "the owner of tokens")
 	line(1, "id_type: "+string(DefaultIDType), "int64 | int32 | uuid | string")
 	line(1, "# references: users(id)", "optional foreign key: table(column) or schema.table(column)")
 	line(0, "token:", "tokens read <prefix>_at_… (access) and <prefix>_rt_… (refresh)")
-	line(1, "# prefix: auth", "a-z, then up to 15 of a-z0-9; default: the package name")
+	if ValidPrefix(pkg) {
+		line(1, "# prefix: "+pkg, "a-z, then up to 15 of a-z0-9; default: the package name")
+	} else {
+		line(1, "prefix: "+prefixHint(pkg), "a-z, then up to 15 of a-z0-9 (the package name is not one)")
+	}
 	line(0, "context:", "the typed per-token context, stored as jsonb")
 	line(1, "strict: true", "false: keys not declared below are kept too")
 	line(1, "fields:", "name: { type, required, nullable, default, values }")

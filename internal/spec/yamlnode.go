@@ -21,6 +21,9 @@ type loader struct {
 	lines []string
 	diags []Diagnostic
 	keys  map[string][2]int // key path → position of the key, for Spec.At
+	// enumSrc records where each enum field and its values are, by the
+	// field's path (context.fields.tier), for the namer's diagnostics.
+	enumSrc map[string]enumSource
 }
 
 // pos returns the 1-based line and column of a node. A block mapping is
