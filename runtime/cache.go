@@ -1,0 +1,480 @@
+package runtime
+
+import (
+	"encoding/binary"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Cache is an in-process, size-bounded cache of verified tokens, keyed by
+// the token hash (never the raw token). The database stays the source of
+// truth: the cache only ever holds a copy of a row that was active when it
+// was read, drops it at its expires_at or after the maximum age, and forgets
+// it as soon as an invalidation (a PostgreSQL notification, or a local
+// write) concerns it. A nil *Cache is a valid, disabled cache: every method
+// is a cheap no-op and every lookup misses, so an Engine can hold a nil
+// cache when cache_size is 0.
+//
+// # Correctness
+//
+// An entry is served only while all of these hold:
+//
+//   - The cache is serving: a listener connection is up and the cache was
+//     emptied after it (re)connected ([Cache.Resume]); [Cache.Suspend]
+//     stops serving the moment the listener drops or lags, because
+//     notifications may have been lost.
+//   - now is before min(expires_at, read time + max age). The read time is
+//     that of the [Ticket], taken before the database read, so the age is
+//     never under-counted.
+//   - No invalidation concerning it was handled since it was put: every
+//     invalidation removes its entries from every shard before returning,
+//     under the shard locks, so a Get that starts after the invalidation
+//     returned cannot see them.
+//
+// The remaining race is the stale put: a reader reads the row, a revocation
+// commits and its notification is handled (removing nothing, the entry is
+// not there yet), then the reader puts the stale row. Generations close it.
+// Every invalidation increments a generation counter and records itself, with
+// its new generation, in a small ring of recent invalidations. A reader takes
+// a Ticket (the current generation) before its database read and offers the
+// row with it; [Cache.Put] refuses the row when an invalidation recorded
+// after the ticket concerns it (same row id, same user, or a flush), or when
+// so many invalidations happened since the ticket that the ring no longer
+// holds them all. PostgreSQL delivers a notification only once its
+// transaction is visible to other sessions, so an invalidation handled
+// before the ticket was taken belongs to a change the read already sees;
+// one handled after it is in the ring, and Put sees it. Put checks and
+// inserts under the shard lock, and an invalidation records itself before it
+// sweeps the shards, so an invalidation recorded after Put's check sweeps
+// after Put's insert and removes the entry. Per-row and per-user
+// invalidations therefore refuse only the puts they concern: unrelated
+// readers keep filling the cache during a stream of revocations.
+//
+// # Eviction
+//
+// The cache is split into up to 64 shards by the first bytes of the hash
+// (already uniform: it is a cryptographic hash). Each shard is a CLOCK
+// (second-chance) approximation of LRU: a hit only sets a reference bit under
+// the shard's read lock, so hits on one shard run in parallel and allocate
+// nothing; a put into a full shard evicts the first entry, from the clock
+// hand on, that is expired or was not hit since the hand last passed.
+//
+// # Engine integration
+//
+// The intended use on the hot path (Verify), with now the Engine's clock:
+//
+//	hash := tokens.Hash(raw)
+//	if tok, ok := cache.Get(hash, now); ok {
+//		// check the transport as for a database row; State(now) is active
+//	} else {
+//		ticket := cache.Ticket(now)           // BEFORE the read
+//		tok, err = store.ByAccessHash(ctx, hash)
+//		// … the usual checks; then, for an active row only:
+//		cache.Put(ticket, hash, userKey(tok), tok)
+//	}
+//
+// Auto-refresh: the cached value is the whole row, including
+// last_refreshed_at, and the Engine makes the slide decision (slideTimes) on
+// a hit exactly as on a database row, so a hit never hides a due slide. The
+// write stays the conditional UPDATE (it matches last_refreshed_at), so
+// instances racing on one token write at most once per interval. After a
+// successful slide the Engine calls InvalidateToken(id) (its own
+// notification follows; the next request reads the slid row); after a lost
+// slide (ErrNotFound) it must re-read from the store, not from the cache.
+// Every local write that ends or alters rows (revoke, rotate, slide,
+// UpdateColumns) also applies the matching invalidation locally when the
+// store call returns, so the writing instance never serves its own stale
+// entry, whatever the notification's delay.
+//
+// Cached values are shared between requests: callers must treat them as
+// immutable (copy before changing a map or slice inside one).
+type Cache[V Recorded] struct {
+	shards []cacheShard[V]
+	mask   uint64
+	maxAge time.Duration
+
+	serving atomic.Bool
+	health  sync.Mutex // serializes Suspend and Resume
+
+	// gen is the generation: the number of invalidations so far. It is
+	// written only under mu, after the invalidation is in log.
+	gen atomic.Uint64
+	mu  sync.RWMutex
+	log [invalidationLog]Invalidation // the invalidation of generation g is at log[g%invalidationLog]
+}
+
+// invalidationLog is the number of recent invalidations a Put can check its
+// ticket against. A read that outlives more invalidations than this is not
+// cached (a refused put costs one more database read later, never
+// correctness).
+const invalidationLog = 256
+
+// maxCacheShards bounds the shard count; minShardEntries keeps small caches
+// in few shards so that the size bound stays close to exact LRU behaviour.
+const (
+	maxCacheShards  = 64
+	minShardEntries = 128
+)
+
+// Ticket is a reader's generation snapshot, taken with [Cache.Ticket]
+// before the database read and handed back to [Cache.Put]. The zero Ticket
+// (from a disabled cache) makes every Put refuse.
+type Ticket struct {
+	gen uint64
+	at  time.Time
+}
+
+// NewCache returns a cache of at most size entries, each served for at most
+// maxAge after it was read. size 0 returns a nil (disabled) cache; a
+// negative size or, for an enabled cache, a non-positive maxAge is an
+// error. The cache starts suspended: it serves nothing until the listener
+// has started listening and calls [Cache.Resume].
+func NewCache[V Recorded](size int, maxAge time.Duration) (*Cache[V], error) {
+	switch {
+	case size < 0:
+		return nil, fmt.Errorf("authentify: cache size must be 0 (off) or positive, got %d", size)
+	case size == 0:
+		return nil, nil
+	case maxAge <= 0:
+		return nil, fmt.Errorf("authentify: cache max age must be positive, got %s", maxAge)
+	}
+	n := 1
+	for n < maxCacheShards && 2*n*minShardEntries <= size {
+		n *= 2
+	}
+	c := &Cache[V]{shards: make([]cacheShard[V], n), mask: uint64(n - 1), maxAge: maxAge}
+	for i := range c.shards {
+		capacity := size / n
+		if i < size%n {
+			capacity++
+		}
+		c.shards[i].init(capacity)
+	}
+	return c, nil
+}
+
+// Serving reports whether the cache currently serves entries: it is enabled
+// and was resumed after its listener (re)connected.
+func (c *Cache[V]) Serving() bool { return c != nil && c.serving.Load() }
+
+// Len returns the number of entries held (served or not).
+func (c *Cache[V]) Len() int {
+	if c == nil {
+		return 0
+	}
+	n := 0
+	for i := range c.shards {
+		s := &c.shards[i]
+		s.mu.RLock()
+		n += len(s.entries)
+		s.mu.RUnlock()
+	}
+	return n
+}
+
+func (c *Cache[V]) shard(hash []byte) *cacheShard[V] {
+	var h uint64
+	if len(hash) >= 8 {
+		h = binary.LittleEndian.Uint64(hash)
+	} else {
+		for _, b := range hash {
+			h = h<<8 | uint64(b)
+		}
+	}
+	return &c.shards[h&c.mask]
+}
+
+// Get returns the cached token for hash if it may be served at now: the
+// cache is serving, the entry exists, and now is before both its token's
+// expires_at and its read time plus the maximum age. A hit allocates
+// nothing. A miss says nothing about the token: read the database.
+func (c *Cache[V]) Get(hash []byte, now time.Time) (V, bool) {
+	var zero V
+	if c == nil || !c.serving.Load() {
+		return zero, false
+	}
+	s := c.shard(hash)
+	s.mu.RLock()
+	e := s.entries[string(hash)]
+	if e == nil || now.UnixNano() >= e.deadline {
+		s.mu.RUnlock()
+		return zero, false
+	}
+	if e.ref.Load() == 0 {
+		e.ref.Store(1)
+	}
+	v := e.val
+	s.mu.RUnlock()
+	return v, true
+}
+
+// Ticket returns the generation snapshot a reader must take at now, before
+// its database read, and hand to [Cache.Put] with the row it read. now is
+// also the entry's read time for the maximum age.
+func (c *Cache[V]) Ticket(now time.Time) Ticket {
+	if c == nil {
+		return Ticket{}
+	}
+	return Ticket{gen: c.gen.Load(), at: now}
+}
+
+// Put offers v, read from the database after t was taken, as the token with
+// hash, belonging to the user with key user (the text form of the user id,
+// as PostgreSQL prints user_id::text, so that a "u:" notification finds it).
+// It reports whether v was cached. It refuses when the cache is disabled or
+// not serving, when v is revoked or is already over at the ticket's time,
+// and when an invalidation handled since t was taken concerns v (its row id,
+// its user, or everything) or cannot be ruled out. Put replaces an entry
+// with the same hash and evicts another one when the shard is full.
+func (c *Cache[V]) Put(t Ticket, hash []byte, user string, v V) bool {
+	if c == nil || t.gen == 0 || !c.serving.Load() {
+		return false
+	}
+	rec := v.record()
+	if rec.RevokedAt != nil {
+		return false
+	}
+	deadline := t.at.Add(c.maxAge)
+	if rec.ExpiresAt != nil && rec.ExpiresAt.Before(deadline) {
+		deadline = *rec.ExpiresAt
+	}
+	if !deadline.After(t.at) {
+		return false
+	}
+	s := c.shard(hash)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	// Checked under the shard lock: an invalidation not yet recorded now
+	// sweeps this shard after our insert (see the type's doc comment).
+	if g := c.gen.Load(); g != t.gen && c.invalidatedSince(t.gen, rec.ID, user) {
+		return false
+	}
+	if old := s.entries[string(hash)]; old != nil {
+		s.remove(old)
+	}
+	e := &cacheEntry[V]{key: string(hash), val: v, id: rec.ID, user: user, deadline: deadline.UnixNano()}
+	e.slot = s.slot(t.at.UnixNano())
+	s.insert(e)
+	return true
+}
+
+// invalidatedSince reports whether an invalidation recorded after generation
+// gen concerns the row id of user, or may have (the log has wrapped).
+func (c *Cache[V]) invalidatedSince(gen uint64, id int64, user string) bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	cur := c.gen.Load()
+	if cur < gen || cur-gen > invalidationLog {
+		return true
+	}
+	for g := gen + 1; g <= cur; g++ {
+		if c.log[g%invalidationLog].concerns(id, user) {
+			return true
+		}
+	}
+	return false
+}
+
+// Apply records inv, so that no put with an older ticket that inv concerns
+// succeeds, and removes the entries it concerns. When Apply returns, no Get
+// serves them.
+func (c *Cache[V]) Apply(inv Invalidation) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	g := c.gen.Load() + 1
+	c.log[g%invalidationLog] = inv
+	c.gen.Store(g)
+	c.mu.Unlock()
+	for i := range c.shards {
+		c.shards[i].apply(inv)
+	}
+}
+
+// InvalidateToken forgets every entry of the token row id (a revoke, a
+// refresh rotation, a slide or a column update of that row).
+func (c *Cache[V]) InvalidateToken(id int64) {
+	c.Apply(Invalidation{Scope: InvalidateTokens, IDs: []int64{id}})
+}
+
+// InvalidateUser forgets every entry of the user with key user (logout
+// everywhere, single login, a bulk change of that user's rows).
+func (c *Cache[V]) InvalidateUser(user string) {
+	c.Apply(Invalidation{Scope: InvalidateUser, User: user})
+}
+
+// Flush forgets every entry, and refuses every put whose ticket was taken
+// before it.
+func (c *Cache[V]) Flush() { c.Apply(Invalidation{Scope: InvalidateAll}) }
+
+// Suspend stops serving and caching at once. The listener calls it when its
+// connection drops or lags: notifications may be lost from then on, so no
+// entry can be trusted until [Cache.Resume].
+func (c *Cache[V]) Suspend() {
+	if c == nil {
+		return
+	}
+	c.health.Lock()
+	c.serving.Store(false)
+	c.health.Unlock()
+}
+
+// Resume empties the cache and then serves again, in that order. The
+// listener calls it once its LISTEN is (again) in effect, so that every
+// change committed from then on is notified. The flush also refuses every
+// put whose ticket was taken before it, so a read in flight during the
+// outage cannot insert a row that a lost notification should have stopped;
+// reads that start after the flush see every change the lost notifications
+// were about.
+func (c *Cache[V]) Resume() {
+	if c == nil {
+		return
+	}
+	c.health.Lock()
+	defer c.health.Unlock()
+	c.Flush()
+	c.serving.Store(true)
+}
+
+type cacheEntry[V any] struct {
+	key      string
+	val      V
+	id       int64
+	user     string
+	deadline int64 // unix nanoseconds: min(expires_at, read time + max age)
+	ref      atomic.Uint32
+	slot     int
+	nextID   *cacheEntry[V] // the next entry of the same row id in this shard
+	prevUser *cacheEntry[V] // the user's entries in this shard, doubly linked
+	nextUser *cacheEntry[V]
+}
+
+// cacheShard is one lock's worth of the cache: a map by hash, indexes by row
+// id and by user for invalidation, and a CLOCK ring for eviction.
+type cacheShard[V any] struct {
+	mu       sync.RWMutex
+	entries  map[string]*cacheEntry[V]
+	ids      map[int64]*cacheEntry[V]
+	users    map[string]*cacheEntry[V]
+	slots    []*cacheEntry[V] // the clock; nil: a free slot (listed in free)
+	free     []int
+	hand     int
+	capacity int
+	_        [64]byte // keeps neighbouring shards' locks off one cache line
+}
+
+func (s *cacheShard[V]) init(capacity int) {
+	s.capacity = capacity
+	s.entries = make(map[string]*cacheEntry[V])
+	s.ids = make(map[int64]*cacheEntry[V])
+	s.users = make(map[string]*cacheEntry[V])
+}
+
+// slot returns a free slot index for a new entry, evicting one if the shard
+// is full. Called with mu held.
+func (s *cacheShard[V]) slot(now int64) int {
+	if n := len(s.free); n > 0 {
+		i := s.free[n-1]
+		s.free = s.free[:n-1]
+		return i
+	}
+	if len(s.slots) < s.capacity {
+		s.slots = append(s.slots, nil)
+		return len(s.slots) - 1
+	}
+	// Full, and no free slot: every slot holds an entry. One sweep clears
+	// every reference bit, so this ends within two turns of the clock.
+	for {
+		if s.hand >= len(s.slots) {
+			s.hand = 0
+		}
+		e := s.slots[s.hand]
+		s.hand++
+		if e.deadline > now && e.ref.Load() != 0 {
+			e.ref.Store(0)
+			continue
+		}
+		s.unlink(e)
+		return e.slot
+	}
+}
+
+// insert adds e, whose slot is reserved, to the shard. Called with mu held.
+func (s *cacheShard[V]) insert(e *cacheEntry[V]) {
+	s.slots[e.slot] = e
+	s.entries[e.key] = e
+	e.nextID = s.ids[e.id]
+	s.ids[e.id] = e
+	if head := s.users[e.user]; head != nil {
+		head.prevUser = e
+		e.nextUser = head
+	}
+	s.users[e.user] = e
+}
+
+// unlink removes e from the maps, the indexes and the clock, without
+// freeing its slot. Called with mu held.
+func (s *cacheShard[V]) unlink(e *cacheEntry[V]) {
+	delete(s.entries, e.key)
+	s.slots[e.slot] = nil
+	if head := s.ids[e.id]; head == e {
+		if e.nextID == nil {
+			delete(s.ids, e.id)
+		} else {
+			s.ids[e.id] = e.nextID
+		}
+	} else {
+		for p := head; p != nil; p = p.nextID {
+			if p.nextID == e {
+				p.nextID = e.nextID
+				break
+			}
+		}
+	}
+	if e.prevUser != nil {
+		e.prevUser.nextUser = e.nextUser
+	} else if e.nextUser != nil {
+		s.users[e.user] = e.nextUser
+	} else {
+		delete(s.users, e.user)
+	}
+	if e.nextUser != nil {
+		e.nextUser.prevUser = e.prevUser
+	}
+	e.nextID, e.prevUser, e.nextUser = nil, nil, nil
+}
+
+// remove unlinks e and frees its slot. Called with mu held.
+func (s *cacheShard[V]) remove(e *cacheEntry[V]) {
+	s.unlink(e)
+	s.free = append(s.free, e.slot)
+}
+
+// apply removes the entries inv concerns.
+func (s *cacheShard[V]) apply(inv Invalidation) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch inv.Scope {
+	case InvalidateTokens:
+		for _, id := range inv.IDs {
+			for e := s.ids[id]; e != nil; e = s.ids[id] {
+				s.remove(e)
+			}
+		}
+	case InvalidateUser:
+		for e := s.users[inv.User]; e != nil; e = s.users[inv.User] {
+			s.remove(e)
+		}
+	default:
+		clear(s.entries)
+		clear(s.ids)
+		clear(s.users)
+		clear(s.slots)
+		s.slots = s.slots[:0]
+		s.free = s.free[:0]
+		s.hand = 0
+	}
+}
