@@ -3,6 +3,7 @@ package runtime
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -279,11 +280,12 @@ func (c *Cache[V]) invalidatedSince(gen uint64, id int64, user string) bool {
 
 // Apply records inv, so that no put with an older ticket that inv concerns
 // succeeds, and removes the entries it concerns. When Apply returns, no Get
-// serves them.
+// serves them. Apply keeps a copy of inv.IDs: the caller may reuse it.
 func (c *Cache[V]) Apply(inv Invalidation) {
 	if c == nil {
 		return
 	}
+	inv.IDs = slices.Clone(inv.IDs)
 	c.mu.Lock()
 	g := c.gen.Load() + 1
 	c.log[g%invalidationLog] = inv

@@ -393,3 +393,14 @@ func TestCacheHitKeepsSlideDue(t *testing.T) {
 		}
 	}
 }
+
+func TestCacheApplyKeepsItsOwnIDs(t *testing.T) {
+	c := newTestCache(t, 100, time.Hour)
+	ticket := c.Ticket(cacheT0)
+	ids := []int64{1}
+	c.Apply(Invalidation{Scope: InvalidateTokens, IDs: ids})
+	ids[0] = 2 // the listener reuses its buffer
+	if c.Put(ticket, cacheHash(1), "u", cacheRow(1, "u", nil)) {
+		t.Error("a put of row 1 was accepted after row 1 was invalidated")
+	}
+}
