@@ -60,7 +60,9 @@ import (
 // (second-chance) approximation of LRU: a hit only sets a reference bit under
 // the shard's read lock, so hits on one shard run in parallel and allocate
 // nothing; a put into a full shard evicts the first entry, from the clock
-// hand on, that is expired or was not hit since the hand last passed.
+// hand on, that is expired or was not hit since the hand last passed. Each
+// shard holds its share of the size, so a full cache holds at most size
+// entries, and a little fewer when the hashes fill the shards unevenly.
 //
 // # Engine integration
 //
@@ -330,7 +332,10 @@ func (c *Cache[V]) Suspend() {
 // put whose ticket was taken before it, so a read in flight during the
 // outage cannot insert a row that a lost notification should have stopped;
 // reads that start after the flush see every change the lost notifications
-// were about.
+// were about. Without a listener, Resume makes the cache trust that every
+// change goes through this process's own local invalidations: only right
+// for a single instance with no other writer (no cleanup job elsewhere, no
+// manual SQL).
 func (c *Cache[V]) Resume() {
 	if c == nil {
 		return
