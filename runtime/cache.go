@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 	"slices"
@@ -66,17 +67,15 @@ import (
 //
 // # Engine integration
 //
-// The intended use on the hot path (Verify), with now the Engine's clock:
+// The intended use on the hot path (Verify), with now the Engine's clock,
+// is [Cache.Lookup] in place of store.ByAccessHash, which spells out:
 //
-//	hash := tokens.Hash(raw)
 //	if tok, ok := cache.Get(hash, now); ok {
-//		// check the transport as for a database row; State(now) is active
-//	} else {
-//		ticket := cache.Ticket(now)           // BEFORE the read
-//		tok, err = store.ByAccessHash(ctx, hash)
-//		// … the usual checks; then, for an active row only:
-//		cache.Put(ticket, hash, userKey(tok), tok)
+//		return tok // then the usual checks: State(now), transport
 //	}
+//	ticket := cache.Ticket(now)             // BEFORE the read
+//	tok, err := store.ByAccessHash(ctx, hash)
+//	cache.Put(ticket, hash, userKey(tok), tok) // refuses rows not active
 //
 // Auto-refresh: the cached value is the whole row, including
 // last_refreshed_at, and the Engine makes the slide decision (slideTimes) on
@@ -261,6 +260,25 @@ func (c *Cache[V]) Put(t Ticket, hash []byte, user string, v V) bool {
 	e.slot = s.slot(t.at.UnixNano())
 	s.insert(e)
 	return true
+}
+
+// Lookup returns the token for hash: from the cache when it may be served
+// at now, else from read (the store's ByAccessHash), offering the row to the
+// cache with a ticket taken before the read, so the ordering rule of the
+// type's doc comment cannot be got wrong. user returns the row's user key
+// (see Put). cached reports a hit. On a nil cache Lookup is read. Errors of
+// read are returned as they are and never cached; neither are rows that
+// are not active.
+func (c *Cache[V]) Lookup(ctx context.Context, hash []byte, now time.Time, user func(V) string, read func(context.Context, []byte) (V, error)) (v V, cached bool, err error) {
+	if v, ok := c.Get(hash, now); ok {
+		return v, true, nil
+	}
+	ticket := c.Ticket(now)
+	if v, err = read(ctx, hash); err != nil || c == nil {
+		return v, false, err
+	}
+	c.Put(ticket, hash, user(v), v)
+	return v, false, nil
 }
 
 // invalidatedSince reports whether an invalidation recorded after generation

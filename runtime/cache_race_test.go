@@ -1,6 +1,8 @@
 package runtime
 
 import (
+	"context"
+	"errors"
 	"math/rand/v2"
 	"runtime"
 	"strconv"
@@ -317,5 +319,62 @@ func TestCacheStressNoStaleEntry(t *testing.T) {
 		if got, ok := c.Get(cacheHash(id), cacheT0); ok && (got.Version != want.Version || want.RevokedAt != nil) {
 			t.Errorf("row %d: cached version %d, database version %d (revoked %v)", id, got.Version, want.Version, want.RevokedAt != nil)
 		}
+	}
+}
+
+// TestCacheLookup checks Lookup, the form of the hot path the Engine uses:
+// a miss reads and caches, a hit does not read, errors and inactive rows are
+// not cached, and a change notified while the read is in flight (the hook
+// runs inside the read) keeps the row out of the cache.
+func TestCacheLookup(t *testing.T) {
+	errDown := errors.New("database down")
+	tests := []struct {
+		name       string
+		revoked    bool
+		err        error
+		duringRead string // notification handled while the read is in flight
+		wantCached bool
+	}{
+		{"active row", false, nil, "", true},
+		{"revoked row", true, nil, "", false},
+		{"read error", false, errDown, "", false},
+		{"row revoked during the read", false, nil, "t:1", false},
+		{"user logged out during the read", false, nil, "u:u1", false},
+		{"other row revoked during the read", false, nil, "t:2", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newTestCache(t, 100, time.Hour)
+			reads := 0
+			read := func(_ context.Context, hash []byte) (cacheTok, error) {
+				reads++
+				v := cacheRow(1, "u1", nil)
+				if tt.revoked {
+					v.RevokedAt = &cacheT0
+				}
+				if tt.duringRead != "" {
+					_ = c.Notify(tt.duringRead)
+				}
+				return v, tt.err
+			}
+			user := func(v cacheTok) string { return v.User }
+			_, cached, err := c.Lookup(context.Background(), cacheHash(1), cacheT0, user, read)
+			if cached || !errors.Is(err, tt.err) || reads != 1 {
+				t.Fatalf("first Lookup: cached %v, err %v, reads %d", cached, err, reads)
+			}
+			v, cached, err := c.Lookup(context.Background(), cacheHash(1), cacheT0, user, read)
+			if cached != tt.wantCached || !errors.Is(err, tt.err) {
+				t.Fatalf("second Lookup: cached %v, err %v; want cached %v", cached, err, tt.wantCached)
+			}
+			if cached && (reads != 1 || v.ID != 1) {
+				t.Errorf("hit read the store (%d reads) or returned row %d", reads, v.ID)
+			}
+		})
+	}
+	var off *Cache[cacheTok]
+	v, cached, err := off.Lookup(context.Background(), cacheHash(1), cacheT0, func(cacheTok) string { return "" },
+		func(context.Context, []byte) (cacheTok, error) { return cacheRow(1, "u", nil), nil })
+	if v.ID != 1 || cached || err != nil {
+		t.Errorf("Lookup on a disabled cache = %+v, %v, %v", v, cached, err)
 	}
 }
