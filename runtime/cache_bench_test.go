@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"container/list"
+	"context"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -155,6 +156,26 @@ func BenchmarkLockedLRUGetHit(b *testing.B) {
 		for pb.Next() {
 			i++
 			if _, ok := c.get(hashes[i%benchRows]); !ok {
+				b.Fatal("miss")
+			}
+		}
+	})
+}
+
+// BenchmarkCacheLookupHit: the Engine's call on a hit, parallel.
+func BenchmarkCacheLookupHit(b *testing.B) {
+	c, hashes := benchCache(b, 2*benchRows)
+	user := func(v cacheTok) string { return v.User }
+	read := func(context.Context, []byte) (cacheTok, error) { b.Fatal("read on a hit"); return cacheTok{}, nil }
+	ctx := context.Background()
+	var seed atomic.Uint64
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		i := int(seed.Add(7919))
+		for pb.Next() {
+			i++
+			if _, ok, _ := c.Lookup(ctx, hashes[i%benchRows], cacheT0, user, read); !ok {
 				b.Fatal("miss")
 			}
 		}

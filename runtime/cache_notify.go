@@ -104,7 +104,7 @@ func ParseInvalidation(payload string) (Invalidation, error) {
 			field := payload[pos:end]
 			id, err := strconv.ParseInt(field, 10, 64)
 			if err != nil || strconv.FormatInt(id, 10) != field {
-				return flush, payloadError(payload, pos, fmt.Sprintf("token id %q is not a canonical decimal int64", clip(field)))
+				return flush, payloadError(payload, pos, fmt.Sprintf("token id %q is not a canonical decimal int64", truncate(field, 40)))
 			}
 			ids = append(ids, id)
 			if end == len(payload) {
@@ -127,14 +127,5 @@ func (c *Cache[V]) Notify(payload string) error {
 }
 
 func payloadError(payload string, pos int, msg string) error {
-	return fmt.Errorf("authentify: cache notification %q: byte %d: %s (flushing the cache)", clip(payload), pos, msg)
-}
-
-// clip shortens s for an error message.
-func clip(s string) string {
-	const limit = 40
-	if len(s) <= limit {
-		return s
-	}
-	return s[:limit] + "…"
+	return fmt.Errorf("authentify: cache notification %q: byte %d: %s (flushing the cache)", truncate(payload, 40), pos, msg)
 }

@@ -42,7 +42,7 @@ func TestParseInvalidation(t *testing.T) {
 		{"t:" + strings.Repeat("9", 10000), flush, "…"},
 	}
 	for _, tt := range tests {
-		t.Run(clip(tt.payload), func(t *testing.T) {
+		t.Run(truncate(tt.payload, 40), func(t *testing.T) {
 			got, err := ParseInvalidation(tt.payload)
 			if got.Scope != tt.want.Scope || got.User != tt.want.User || !slices.Equal(got.IDs, tt.want.IDs) {
 				t.Errorf("ParseInvalidation(%q) = %+v, want %+v", tt.payload, got, tt.want)
