@@ -31,9 +31,9 @@ import (
 //     that of the [Ticket], taken before the database read, so the age is
 //     never under-counted.
 //   - No invalidation concerning it was handled since it was put: every
-//     invalidation removes its entries from every shard before returning,
-//     under the shard locks, so a Get that starts after the invalidation
-//     returned cannot see them.
+//     invalidation removes its entries from every shard (an atomic store
+//     each, under the shard locks) before returning, so a Get that starts
+//     after the invalidation returned cannot see them.
 //
 // The remaining race is the stale put: a reader reads the row, a revocation
 // commits and its notification is handled (removing nothing, the entry is
@@ -57,10 +57,12 @@ import (
 // # Eviction
 //
 // The cache is split into up to 64 shards by the first bytes of the hash
-// (already uniform: it is a cryptographic hash). Each shard is a CLOCK
-// (second-chance) approximation of LRU: a hit only sets a reference bit under
-// the shard's read lock, so hits on one shard run in parallel and allocate
-// nothing; a put into a full shard evicts the first entry, from the clock
+// (already uniform: it is a cryptographic hash). Readers take no lock: each
+// shard's index is an open-addressing table of atomic pointers to immutable
+// entries, so a hit is a few loads, a key comparison and, at most once per
+// clock turn, the store of a reference bit; it allocates nothing. Writers
+// (puts, invalidations) serialize on the shard's mutex. Each shard evicts by
+// CLOCK, a second-chance approximation of LRU: a put into a full shard evicts the first entry, from the clock
 // hand on, that is expired or was not hit since the hand last passed. Each
 // shard holds its share of the size, so a full cache holds at most size
 // entries, and a little fewer when the hashes fill the shards unevenly.
@@ -169,23 +171,28 @@ func (c *Cache[V]) Len() int {
 	n := 0
 	for i := range c.shards {
 		s := &c.shards[i]
-		s.mu.RLock()
-		n += len(s.entries)
-		s.mu.RUnlock()
+		s.mu.Lock()
+		n += s.n
+		s.mu.Unlock()
 	}
 	return n
 }
 
-func (c *Cache[V]) shard(hash []byte) *cacheShard[V] {
-	var h uint64
-	if len(hash) >= 8 {
-		h = binary.LittleEndian.Uint64(hash)
+// shard returns the shard of hash and the bits that place it in the
+// shard's table. Token hashes are cryptographic (at least 32 bytes), so
+// their bytes are already uniform: the first eight choose the shard, the
+// next eight the slot.
+func (c *Cache[V]) shard(hash []byte) (*cacheShard[V], uint64) {
+	var sh, sl uint64
+	if len(hash) >= 16 {
+		sh, sl = binary.LittleEndian.Uint64(hash), binary.LittleEndian.Uint64(hash[8:])
 	} else {
 		for _, b := range hash {
-			h = h<<8 | uint64(b)
+			sh = sh<<8 | uint64(b)
 		}
+		sl = sh * 0x9e3779b97f4a7c15 >> 7
 	}
-	return &c.shards[h&c.mask]
+	return &c.shards[sh&c.mask], sl
 }
 
 // Get returns the cached token for hash if it may be served at now: the
@@ -197,19 +204,28 @@ func (c *Cache[V]) Get(hash []byte, now time.Time) (V, bool) {
 	if c == nil || !c.serving.Load() {
 		return zero, false
 	}
-	s := c.shard(hash)
-	s.mu.RLock()
-	e := s.entries[string(hash)]
-	if e == nil || now.UnixNano() >= e.deadline {
-		s.mu.RUnlock()
-		return zero, false
+	s, bits := c.shard(hash)
+	// Lock-free: writers publish an entry, fully built, with an atomic
+	// store, and never change it afterwards (a replacement is a new entry).
+	// A probe racing with a removal may miss an entry that is still there
+	// (a miss is always safe), never find one that is gone.
+	for i, n := bits&s.tmask, 0; n < len(s.table); i, n = (i+1)&s.tmask, n+1 {
+		e := s.table[i].Load()
+		if e == nil {
+			break
+		}
+		if e.key != string(hash) {
+			continue
+		}
+		if now.UnixNano() >= e.deadline {
+			break
+		}
+		if e.ref.Load() == 0 {
+			e.ref.Store(1)
+		}
+		return e.val, true
 	}
-	if e.ref.Load() == 0 {
-		e.ref.Store(1)
-	}
-	v := e.val
-	s.mu.RUnlock()
-	return v, true
+	return zero, false
 }
 
 // Ticket returns the generation snapshot a reader must take at now, before
@@ -245,7 +261,7 @@ func (c *Cache[V]) Put(t Ticket, hash []byte, user string, v V) bool {
 	if !deadline.After(t.at) {
 		return false
 	}
-	s := c.shard(hash)
+	s, bits := c.shard(hash)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	// Checked under the shard lock: an invalidation not yet recorded now
@@ -253,10 +269,10 @@ func (c *Cache[V]) Put(t Ticket, hash []byte, user string, v V) bool {
 	if g := c.gen.Load(); g != t.gen && c.invalidatedSince(t.gen, rec.ID, user) {
 		return false
 	}
-	if old := s.entries[string(hash)]; old != nil {
+	if old := s.find(hash, bits); old != nil {
 		s.remove(old)
 	}
-	e := &cacheEntry[V]{key: string(hash), val: v, id: rec.ID, user: user, deadline: deadline.UnixNano()}
+	e := &cacheEntry[V]{key: string(hash), val: v, id: rec.ID, user: user, deadline: deadline.UnixNano(), bits: bits}
 	e.slot = s.slot(t.at.UnixNano())
 	s.insert(e)
 	return true
@@ -369,7 +385,8 @@ type cacheEntry[V any] struct {
 	val      V
 	id       int64
 	user     string
-	deadline int64 // unix nanoseconds: min(expires_at, read time + max age)
+	deadline int64  // unix nanoseconds: min(expires_at, read time + max age)
+	bits     uint64 // the slot bits of the hash: the entry's home is bits&tmask
 	ref      atomic.Uint32
 	slot     int
 	nextID   *cacheEntry[V] // the next entry of the same row id in this shard
@@ -377,11 +394,15 @@ type cacheEntry[V any] struct {
 	nextUser *cacheEntry[V]
 }
 
-// cacheShard is one lock's worth of the cache: a map by hash, indexes by row
-// id and by user for invalidation, and a CLOCK ring for eviction.
+// cacheShard is one lock's worth of the cache: an open-addressing table by
+// hash that readers probe without locking, indexes by row id and by user for
+// invalidation, and a CLOCK ring for eviction. Everything but the readers'
+// probes happens under mu.
 type cacheShard[V any] struct {
-	mu       sync.RWMutex
-	entries  map[string]*cacheEntry[V]
+	mu       sync.Mutex
+	table    []atomic.Pointer[cacheEntry[V]] // linear probing; at most half full
+	tmask    uint64
+	n        int
 	ids      map[int64]*cacheEntry[V]
 	users    map[string]*cacheEntry[V]
 	slots    []*cacheEntry[V] // the clock; nil: a free slot (listed in free)
@@ -393,7 +414,12 @@ type cacheShard[V any] struct {
 
 func (s *cacheShard[V]) init(capacity int) {
 	s.capacity = capacity
-	s.entries = make(map[string]*cacheEntry[V])
+	size := 2
+	for size < 2*capacity {
+		size *= 2
+	}
+	s.table = make([]atomic.Pointer[cacheEntry[V]], size)
+	s.tmask = uint64(size - 1)
 	s.ids = make(map[int64]*cacheEntry[V])
 	s.users = make(map[string]*cacheEntry[V])
 }
@@ -430,7 +456,12 @@ func (s *cacheShard[V]) slot(now int64) int {
 // insert adds e, whose slot is reserved, to the shard. Called with mu held.
 func (s *cacheShard[V]) insert(e *cacheEntry[V]) {
 	s.slots[e.slot] = e
-	s.entries[e.key] = e
+	i := e.bits & s.tmask
+	for s.table[i].Load() != nil {
+		i = (i + 1) & s.tmask
+	}
+	s.table[i].Store(e)
+	s.n++
 	e.nextID = s.ids[e.id]
 	s.ids[e.id] = e
 	if head := s.users[e.user]; head != nil {
@@ -443,7 +474,8 @@ func (s *cacheShard[V]) insert(e *cacheEntry[V]) {
 // unlink removes e from the maps, the indexes and the clock, without
 // freeing its slot. Called with mu held.
 func (s *cacheShard[V]) unlink(e *cacheEntry[V]) {
-	delete(s.entries, e.key)
+	s.tableDelete(e)
+	s.n--
 	s.slots[e.slot] = nil
 	if head := s.ids[e.id]; head == e {
 		if e.nextID == nil {
@@ -472,6 +504,43 @@ func (s *cacheShard[V]) unlink(e *cacheEntry[V]) {
 	e.nextID, e.prevUser, e.nextUser = nil, nil, nil
 }
 
+// find returns the entry of hash, or nil. Called with mu held.
+func (s *cacheShard[V]) find(hash []byte, bits uint64) *cacheEntry[V] {
+	for i := bits & s.tmask; ; i = (i + 1) & s.tmask {
+		e := s.table[i].Load()
+		if e == nil || e.key == string(hash) {
+			return e
+		}
+	}
+}
+
+// tableDelete takes e out of the table by backward shifting (Knuth's
+// algorithm R): the entries after it in its run move up into the hole when
+// their home allows, so no tombstones pile up. A moved entry is briefly in
+// two slots, which readers tolerate; e itself disappears with the first
+// store. Called with mu held.
+func (s *cacheShard[V]) tableDelete(e *cacheEntry[V]) {
+	hole := e.bits & s.tmask
+	for s.table[hole].Load() != e {
+		hole = (hole + 1) & s.tmask
+	}
+	for j := hole; ; {
+		j = (j + 1) & s.tmask
+		next := s.table[j].Load()
+		if next == nil {
+			s.table[hole].Store(nil)
+			return
+		}
+		// next stays when its home lies cyclically in (hole, j].
+		home := next.bits & s.tmask
+		if (hole <= j && hole < home && home <= j) || (hole > j && (hole < home || home <= j)) {
+			continue
+		}
+		s.table[hole].Store(next)
+		hole = j
+	}
+}
+
 // remove unlinks e and frees its slot. Called with mu held.
 func (s *cacheShard[V]) remove(e *cacheEntry[V]) {
 	s.unlink(e)
@@ -494,7 +563,10 @@ func (s *cacheShard[V]) apply(inv Invalidation) {
 			s.remove(e)
 		}
 	default:
-		clear(s.entries)
+		for i := range s.table {
+			s.table[i].Store(nil)
+		}
+		s.n = 0
 		clear(s.ids)
 		clear(s.users)
 		clear(s.slots)

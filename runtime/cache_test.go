@@ -2,6 +2,8 @@ package runtime
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
+	"math/rand/v2"
 	"strconv"
 	"testing"
 	"time"
@@ -402,5 +404,42 @@ func TestCacheApplyKeepsItsOwnIDs(t *testing.T) {
 	ids[0] = 2 // the listener reuses its buffer
 	if c.Put(ticket, cacheHash(1), "u", cacheRow(1, "u", nil)) {
 		t.Error("a put of row 1 was accepted after row 1 was invalidated")
+	}
+}
+
+// TestCacheTableChurn puts and invalidates tokens whose hashes crowd into a
+// few home slots of one shard's table (and wrap around its end), checking
+// after every step that exactly the live tokens are found: removal from a
+// probe run must not lose the entries behind it.
+func TestCacheTableChurn(t *testing.T) {
+	const keys = 60
+	c := newTestCache(t, 64, time.Hour) // one shard, a 128-slot table
+	hash := func(id int64) []byte {
+		h := cacheHash(id)
+		homes := []uint64{0, 1, 2, 126, 127}
+		binary.LittleEndian.PutUint64(h[8:], homes[id%int64(len(homes))]+128*uint64(id))
+		return h
+	}
+	live := map[int64]bool{}
+	rng := rand.New(rand.NewPCG(4, 0))
+	for step := range 5000 {
+		id := rng.Int64N(keys)
+		if rng.IntN(2) == 0 {
+			if !c.Put(c.Ticket(cacheT0), hash(id), "u", cacheRow(id, "u", nil)) {
+				t.Fatalf("step %d: put %d refused", step, id)
+			}
+			live[id] = true
+		} else {
+			c.InvalidateToken(id)
+			delete(live, id)
+		}
+		for k := range int64(keys) {
+			if _, ok := c.Get(hash(k), cacheT0); ok != live[k] {
+				t.Fatalf("step %d: token %d found = %v, want %v", step, k, ok, live[k])
+			}
+		}
+		if c.Len() != len(live) {
+			t.Fatalf("step %d: Len %d, want %d", step, c.Len(), len(live))
+		}
 	}
 }
