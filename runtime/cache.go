@@ -54,7 +54,7 @@ import (
 // invalidations therefore refuse only the puts they concern: unrelated
 // readers keep filling the cache during a stream of revocations.
 //
-// # Eviction
+// # Eviction and concurrency
 //
 // The cache is split into up to 64 shards by the first bytes of the hash
 // (already uniform: it is a cryptographic hash). Readers take no lock: each
@@ -62,10 +62,11 @@ import (
 // entries, so a hit is a few loads, a key comparison and, at most once per
 // clock turn, the store of a reference bit; it allocates nothing. Writers
 // (puts, invalidations) serialize on the shard's mutex. Each shard evicts by
-// CLOCK, a second-chance approximation of LRU: a put into a full shard evicts the first entry, from the clock
-// hand on, that is expired or was not hit since the hand last passed. Each
-// shard holds its share of the size, so a full cache holds at most size
-// entries, and a little fewer when the hashes fill the shards unevenly.
+// CLOCK, a second-chance approximation of LRU: a put into a full shard
+// evicts the first entry, from the clock hand on, that is expired or was not
+// hit since the hand last passed. Each shard holds its share of the size, so
+// a full cache holds at most size entries, and a little fewer when the
+// hashes fill the shards unevenly.
 //
 // # Engine integration
 //

@@ -295,6 +295,9 @@ func TestCacheStressNoStaleEntry(t *testing.T) {
 					floor = handled[id].Load()
 					v, cached = c.Get(cacheHash(id), cacheT0)
 				}
+				if cached && v.ID != id {
+					t.Errorf("asked for row %d, served row %d", id, v.ID)
+				}
 				if cached && int64(v.Version) < floor {
 					if stale.Add(1) <= 5 {
 						t.Errorf("row %d: served version %d after the invalidation of version %d was handled", id, v.Version, floor)
