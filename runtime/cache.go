@@ -47,7 +47,10 @@ import (
 // holds them all. PostgreSQL delivers a notification only once its
 // transaction is visible to other sessions, so an invalidation handled
 // before the ticket was taken belongs to a change the read already sees;
-// one handled after it is in the ring, and Put sees it. Put checks and
+// one handled after it is in the ring, and Put sees it. (This needs the
+// read to see every commit the listener has been told about: read from the
+// primary the notifications come from, never from a lagging replica.) Put
+// checks and
 // inserts under the shard lock, and an invalidation records itself before it
 // sweeps the shards, so an invalidation recorded after Put's check sweeps
 // after Put's insert and removes the entry. Per-row and per-user

@@ -31,7 +31,12 @@ const (
 // A bulk change sends one notification, not one per row: a few rows as one
 // "t:" list, all rows of one user as "u:", anything larger as "*". A flush
 // costs every instance one database read per active token, never
-// correctness.
+// correctness. Rows the cache can no longer serve need no notification at
+// all: a revoked row is never cached, and an entry is never served after
+// its token's expires_at. So a statement-level trigger can notify only for
+// the old rows with revoked_at IS NULL AND (expires_at IS NULL OR expires_at
+// > now() - <clock skew margin>), and a cleanup of expired rows then sends
+// nothing.
 type Invalidation struct {
 	Scope InvalidationScope
 	IDs   []int64 // InvalidateTokens: at least one
