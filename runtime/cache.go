@@ -320,9 +320,10 @@ func (c *Cache[V]) invalidatedSince(gen uint64, id int64, user string) bool {
 
 // Apply records inv, so that no put with an older ticket that inv concerns
 // succeeds, and removes the entries it concerns. When Apply returns, no Get
-// serves them. Apply keeps a copy of inv.IDs: the caller may reuse it.
+// serves them. Apply keeps a copy of inv.IDs: the caller may reuse it. A
+// ping changes nothing.
 func (c *Cache[V]) Apply(inv Invalidation) {
-	if c == nil {
+	if c == nil || inv.Scope == InvalidatePing {
 		return
 	}
 	inv.IDs = slices.Clone(inv.IDs)
@@ -354,7 +355,9 @@ func (c *Cache[V]) Flush() { c.Apply(Invalidation{Scope: InvalidateAll}) }
 
 // Suspend stops serving and caching at once. The listener calls it when its
 // connection drops or lags: notifications may be lost from then on, so no
-// entry can be trusted until [Cache.Resume].
+// entry can be trusted until [Cache.Resume]. A listener can measure its lag
+// by sending itself "p:" heartbeats (see [Invalidation]) and timing their
+// arrival.
 func (c *Cache[V]) Suspend() {
 	if c == nil {
 		return

@@ -15,6 +15,7 @@ const (
 	InvalidateAll    InvalidationScope = iota // every entry (a flush)
 	InvalidateTokens                          // the entries of the token rows Invalidation.IDs
 	InvalidateUser                            // every entry of the user Invalidation.User
+	InvalidatePing                            // no entry: a heartbeat carrying Invalidation.Ping
 )
 
 // Invalidation is one cache invalidation: what a notification payload
@@ -27,6 +28,8 @@ const (
 //	"t:<id>[,<id>…]"  the token rows with these ids (canonical decimal int64)
 //	"u:<user key>"    every token of one user; the key is the rest of the
 //	                  payload verbatim: user_id::text
+//	"p:<text>"        nothing: a heartbeat, which a listener can send itself
+//	                  to measure its lag (the text is free)
 //
 // A bulk change sends one notification, not one per row: a few rows as one
 // "t:" list, all rows of one user as "u:", anything larger as "*". A flush
@@ -41,6 +44,7 @@ type Invalidation struct {
 	Scope InvalidationScope
 	IDs   []int64 // InvalidateTokens: at least one
 	User  string  // InvalidateUser: not empty
+	Ping  string  // InvalidatePing: the heartbeat's text
 }
 
 // concerns reports whether inv concerns an entry of row id and user.
@@ -55,6 +59,8 @@ func (inv *Invalidation) concerns(id int64, user string) bool {
 		return false
 	case InvalidateUser:
 		return inv.User == user
+	case InvalidatePing:
+		return false
 	default:
 		return true
 	}
@@ -76,6 +82,8 @@ func (inv Invalidation) String() string {
 		return string(b)
 	case InvalidateUser:
 		return "u:" + inv.User
+	case InvalidatePing:
+		return "p:" + inv.Ping
 	default:
 		return "*"
 	}
@@ -96,6 +104,8 @@ func ParseInvalidation(payload string) (Invalidation, error) {
 			return flush, payloadError(payload, 2, "empty user key")
 		}
 		return Invalidation{Scope: InvalidateUser, User: payload[2:]}, nil
+	case strings.HasPrefix(payload, "p:"):
+		return Invalidation{Scope: InvalidatePing, Ping: payload[2:]}, nil
 	case strings.HasPrefix(payload, "t:"):
 		ids := make([]int64, 0, 1+strings.Count(payload, ","))
 		pos := 2
@@ -118,7 +128,7 @@ func ParseInvalidation(payload string) (Invalidation, error) {
 			pos = end + 1
 		}
 	default:
-		return flush, payloadError(payload, 0, `want "*", "t:<id>[,<id>…]" or "u:<user key>"`)
+		return flush, payloadError(payload, 0, `want "*", "t:<id>[,<id>…]", "u:<user key>" or "p:<text>"`)
 	}
 }
 

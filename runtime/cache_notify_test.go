@@ -22,10 +22,13 @@ func TestParseInvalidation(t *testing.T) {
 		{"u:42", Invalidation{Scope: InvalidateUser, User: "42"}, ""},
 		{"u:3f2a0c1e-8b7d-4c2a-9e1f-0a1b2c3d4e5f", Invalidation{Scope: InvalidateUser, User: "3f2a0c1e-8b7d-4c2a-9e1f-0a1b2c3d4e5f"}, ""},
 		{"u:a,b:c *", Invalidation{Scope: InvalidateUser, User: "a,b:c *"}, ""},
+		{"p:", Invalidation{Scope: InvalidatePing}, ""},
+		{"p:instance-1 42", Invalidation{Scope: InvalidatePing, Ping: "instance-1 42"}, ""},
 		// Garbled: a flush, with an error saying where.
 		{"", flush, "byte 0: want"},
 		{"**", flush, "byte 0: want"},
 		{"T:1", flush, "byte 0: want"},
+		{"P:1", flush, "byte 0: want"},
 		{"x:1", flush, "byte 0: want"},
 		{"t", flush, "byte 0: want"},
 		{"u:", flush, "byte 2: empty user key"},
@@ -44,7 +47,7 @@ func TestParseInvalidation(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(truncate(tt.payload, 40), func(t *testing.T) {
 			got, err := ParseInvalidation(tt.payload)
-			if got.Scope != tt.want.Scope || got.User != tt.want.User || !slices.Equal(got.IDs, tt.want.IDs) {
+			if got.Scope != tt.want.Scope || got.User != tt.want.User || got.Ping != tt.want.Ping || !slices.Equal(got.IDs, tt.want.IDs) {
 				t.Errorf("ParseInvalidation(%q) = %+v, want %+v", tt.payload, got, tt.want)
 			}
 			switch {
@@ -71,6 +74,7 @@ func TestInvalidationString(t *testing.T) {
 		{Invalidation{Scope: InvalidateTokens, IDs: []int64{7}}, "t:7"},
 		{Invalidation{Scope: InvalidateTokens, IDs: []int64{7, -1, 0}}, "t:7,-1,0"},
 		{Invalidation{Scope: InvalidateUser, User: "bob"}, "u:bob"},
+		{Invalidation{Scope: InvalidatePing, Ping: "x"}, "p:x"},
 	}
 	for _, tt := range tests {
 		if got := tt.inv.String(); got != tt.want {
@@ -83,7 +87,7 @@ func TestInvalidationString(t *testing.T) {
 // is a flush; an accepted one is canonical (it prints back to itself) and
 // complete (a token list is never empty, a user key never empty).
 func FuzzParseInvalidation(f *testing.F) {
-	for _, s := range []string{"*", "t:1", "t:1,2,3", "t:-9", "u:42", "u:a,b", "", "t:", "t:01", "u:", "t:1,,2", "x"} {
+	for _, s := range []string{"*", "t:1", "t:1,2,3", "t:-9", "u:42", "u:a,b", "p:", "p:x", "", "t:", "t:01", "u:", "t:1,,2", "x", "P:1"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, payload string) {

@@ -246,6 +246,7 @@ func TestCacheInvalidation(t *testing.T) {
 		{"other user", func(c *Cache[cacheTok]) { c.InvalidateUser("carol") }, nil},
 		{"flush", func(c *Cache[cacheTok]) { c.Flush() }, []int64{1, 2, 102, 3}},
 		{"notify user", func(c *Cache[cacheTok]) { _ = c.Notify("u:bob") }, []int64{3}},
+		{"notify ping", func(c *Cache[cacheTok]) { _ = c.Notify("p:1") }, nil},
 		{"notify garbage flushes", func(c *Cache[cacheTok]) { _ = c.Notify("x") }, []int64{1, 2, 102, 3}},
 	}
 	for _, tt := range tests {
@@ -286,6 +287,7 @@ func TestCachePutRefusedOnlyByConcerningInvalidation(t *testing.T) {
 		{"same user", Invalidation{Scope: InvalidateUser, User: "alice"}, true},
 		{"other user", Invalidation{Scope: InvalidateUser, User: "bob"}, false},
 		{"flush", Invalidation{Scope: InvalidateAll}, true},
+		{"ping", Invalidation{Scope: InvalidatePing, Ping: "1"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
