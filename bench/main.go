@@ -172,8 +172,8 @@ func parseFlags(args []string) (config, error) {
 		return cfg, errors.New("-sessions must be at least 1")
 	case cfg.cleanupRows < 1 || cfg.cleanupBatch < 1:
 		return cfg, errors.New("-cleanup-rows and -cleanup-batch must be at least 1")
-	case cfg.rows[len(cfg.rows)-1] < cfg.sessions:
-		return cfg, fmt.Errorf("-rows: %d is fewer than the %d sessions", cfg.rows[len(cfg.rows)-1], cfg.sessions)
+	case cfg.rows[0] < cfg.sessions:
+		return cfg, fmt.Errorf("-rows: %d is fewer than the %d sessions", cfg.rows[0], cfg.sessions)
 	}
 	return cfg, nil
 }

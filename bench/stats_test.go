@@ -160,7 +160,7 @@ func TestParseFlags(t *testing.T) {
 		"not a positive count": {"-rows=10k"},
 		"unknown scenario":     {"-scenarios=steady,fast"},
 		"-concurrency":         {"-concurrency=0"},
-		"fewer than the 1000":  {"-rows=500"},
+		"fewer than the 1000":  {"-rows=500,10000"},
 		"unexpected argument":  {"extra"},
 	}
 	for want, args := range bad {
