@@ -29,7 +29,9 @@
 //
 // Scenarios (-scenarios, comma-separated):
 //
-//   - steady: one token; baseline, app cache off, app cache on;
+//   - steady: one token; baseline, app cache off, app cache on (with
+//     -repeat, that many rounds of the three in turn, showing each
+//     server's median round by req/s);
 //   - sessions: the -sessions distinct tokens at once; the same servers;
 //   - autorefresh: the app with AUTHENTIFY_AUTO_REFRESH=true and
 //     AUTHENTIFY_AUTO_REFRESH_INTERVAL=1m over the -sessions tokens, whose
@@ -88,6 +90,7 @@ type config struct {
 	scenarios    []string
 	cleanupRows  int
 	cleanupBatch int
+	repeat       int
 	cacheSize    int
 	cacheMaxAge  time.Duration
 }
@@ -139,6 +142,7 @@ func parseFlags(args []string) (config, error) {
 	fs.IntVar(&cfg.sessions, "sessions", 1000, "distinct sessions of the sessions and autorefresh scenarios")
 	fs.IntVar(&cfg.cleanupRows, "cleanup-rows", 1_000_000, "expired rows deleted during the cleanup scenario")
 	fs.IntVar(&cfg.cleanupBatch, "cleanup-batch", 1000, "rows per DELETE in the cleanup scenario")
+	fs.IntVar(&cfg.repeat, "repeat", 1, "rounds of the steady and sessions comparisons (servers in turn); each server's median round is shown")
 	fs.IntVar(&cfg.cacheSize, "cache-size", 100_000, "AUTHENTIFY_CACHE_SIZE of the cache-on runs")
 	fs.DurationVar(&cfg.cacheMaxAge, "cache-max-age", time.Minute, "AUTHENTIFY_CACHE_MAX_AGE of the cache-on runs")
 	if err := fs.Parse(args); err != nil {
@@ -168,6 +172,8 @@ func parseFlags(args []string) (config, error) {
 		return cfg, errors.New("-duration must be positive and -warmup not negative")
 	case cfg.concurrency < 1:
 		return cfg, errors.New("-concurrency must be at least 1")
+	case cfg.repeat < 1:
+		return cfg, errors.New("-repeat must be at least 1")
 	case cfg.sessions < 1:
 		return cfg, errors.New("-sessions must be at least 1")
 	case cfg.cleanupRows < 1 || cfg.cleanupBatch < 1:
@@ -420,18 +426,27 @@ func (b *bench) add(ctx context.Context, spec runSpec) (Result, error) {
 }
 
 // compare runs the baseline, the app with the cache off and with it on,
-// on the same tokens.
+// on the same tokens, -repeat rounds of the three in turn, and records for
+// each server its median run by req/s.
 func (b *bench) compare(ctx context.Context, scenario string, rows int, tokens []string) error {
 	specs := []runSpec{
 		{server: BaselineName},
 		{server: "app cache off"},
 		{server: "app cache on", env: b.cacheEnv(), cache: true},
 	}
-	for _, s := range specs {
-		s.scenario, s.rows, s.tokens = scenario, rows, tokens
-		if _, err := b.add(ctx, s); err != nil {
-			return err
+	runs := make([][]Result, len(specs))
+	for range b.cfg.repeat {
+		for i, s := range specs {
+			s.scenario, s.rows, s.tokens = scenario, rows, tokens
+			r, err := b.measure(ctx, s)
+			if err != nil {
+				return err
+			}
+			runs[i] = append(runs[i], r)
 		}
+	}
+	for _, rs := range runs {
+		b.results = append(b.results, Median(rs))
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"slices"
@@ -60,6 +61,33 @@ func (r Result) Failed() bool {
 		}
 	}
 	return false
+}
+
+// Median returns the run of runs with the median req/s (the lower middle
+// one of an even count) and notes the range of req/s when there are
+// several. A skipped run is returned as it is; a failed one wins, so that no
+// failure is hidden by the choice.
+func Median(runs []Result) Result {
+	if len(runs) == 0 {
+		return Result{}
+	}
+	for _, r := range runs {
+		if r.Skipped != "" || r.Failed() {
+			return r
+		}
+	}
+	if len(runs) == 1 {
+		return runs[0]
+	}
+	sorted := slices.Clone(runs)
+	slices.SortStableFunc(sorted, func(a, b Result) int { return cmp.Compare(a.RPS(), b.RPS()) })
+	m := sorted[(len(sorted)-1)/2]
+	note := fmt.Sprintf("median of %d runs (%.0f–%.0f req/s)", len(runs), sorted[0].RPS(), sorted[len(sorted)-1].RPS())
+	if m.Note != "" {
+		note = m.Note + "; " + note
+	}
+	m.Note = note
+	return m
 }
 
 // StatusSummary lists the counts by status, e.g. "200×9000 401×3 err×1",

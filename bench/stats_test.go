@@ -169,3 +169,37 @@ func TestParseFlags(t *testing.T) {
 		}
 	}
 }
+
+func TestMedian(t *testing.T) {
+	run := func(requests int, statuses map[int]int) Result {
+		return Result{Server: "s", Requests: requests, Elapsed: time.Second, Statuses: statuses}
+	}
+	ok := map[int]int{200: 1}
+	t.Run("middle of three", func(t *testing.T) {
+		got := Median([]Result{run(300, ok), run(100, ok), run(200, ok)})
+		if got.Requests != 200 || got.Note != "median of 3 runs (100–300 req/s)" {
+			t.Errorf("got %d requests, note %q; want 200 and the range", got.Requests, got.Note)
+		}
+	})
+	t.Run("lower middle of two", func(t *testing.T) {
+		if got := Median([]Result{run(300, ok), run(100, ok)}); got.Requests != 100 {
+			t.Errorf("got %d requests, want 100", got.Requests)
+		}
+	})
+	t.Run("one run unchanged", func(t *testing.T) {
+		if got := Median([]Result{run(5, ok)}); got.Requests != 5 || got.Note != "" {
+			t.Errorf("got %+v", got)
+		}
+	})
+	t.Run("a failed run wins", func(t *testing.T) {
+		got := Median([]Result{run(300, ok), run(100, map[int]int{200: 1, 503: 2}), run(200, ok)})
+		if !got.Failed() {
+			t.Errorf("got %+v, want the failed run", got)
+		}
+	})
+	t.Run("skipped", func(t *testing.T) {
+		if got := Median([]Result{{Skipped: cacheUnavailable}}); got.Skipped != cacheUnavailable {
+			t.Errorf("got %+v", got)
+		}
+	})
+}
