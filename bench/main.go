@@ -106,6 +106,9 @@ func main() {
 		return
 	}
 	cfg, err := parseFlags(os.Args[1:])
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
 		os.Exit(2)
@@ -132,6 +135,10 @@ func main() {
 // parseFlags parses and checks the command line.
 func parseFlags(args []string) (config, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "Usage: go run ./bench [flags]\n\nMeasures the example app against a bare Echo+pgx baseline (see the package documentation).\n\nFlags:")
+		fs.PrintDefaults()
+	}
 	var cfg config
 	rows := fs.String("rows", "10000,1000000", "comma-separated live row counts of the token table to measure at")
 	scen := fs.String("scenarios", strings.Join(allScenarios, ","), "comma-separated scenarios: "+strings.Join(allScenarios, ", "))
