@@ -1,0 +1,234 @@
+package main
+
+import (
+	"cmp"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Result is what one load run measured against one server.
+type Result struct {
+	// Scenario names the scenario, e.g. "steady" or "sessions".
+	Scenario string
+	// Server names the server, e.g. "baseline" or "app cache off".
+	Server string
+	// Rows is the number of live rows in the token table.
+	Rows int
+	// Against names the scenario whose baseline run of the same Rows the
+	// ratio compares with; empty means Scenario.
+	Against string
+	// Requests is the number of requests completed in the measured window.
+	Requests int
+	// Elapsed is the measured window.
+	Elapsed time.Duration
+	// P50 and P99 are latency percentiles of the measured requests.
+	P50, P99 time.Duration
+	// Statuses counts responses by HTTP status; 0 counts transport errors.
+	Statuses map[int]int
+	// Writes is the n_tup_upd delta of the token table during the run, or
+	// -1 when not measured.
+	Writes int64
+	// Skipped is set when the run could not take place (the reason).
+	Skipped string
+	// Problem, when set, fails the run whatever the statuses (e.g. too
+	// many writes).
+	Problem string
+	// Note is free text shown in the last column.
+	Note string
+}
+
+// RPS returns the requests per second of r.
+func (r Result) RPS() float64 {
+	if r.Elapsed <= 0 {
+		return 0
+	}
+	return float64(r.Requests) / r.Elapsed.Seconds()
+}
+
+// Failed reports whether a response other than 200 (or a transport error)
+// was seen, or a Problem recorded.
+func (r Result) Failed() bool {
+	if r.Problem != "" {
+		return true
+	}
+	for code, n := range r.Statuses {
+		if code != 200 && n > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// Median returns the run of runs with the median req/s (the lower middle
+// one of an even count) and notes the range of req/s when there are
+// several. A skipped run is returned as it is; a failed one wins, so that no
+// failure is hidden by the choice.
+func Median(runs []Result) Result {
+	if len(runs) == 0 {
+		return Result{}
+	}
+	for _, r := range runs {
+		if r.Skipped != "" || r.Failed() {
+			return r
+		}
+	}
+	if len(runs) == 1 {
+		return runs[0]
+	}
+	sorted := slices.Clone(runs)
+	slices.SortStableFunc(sorted, func(a, b Result) int { return cmp.Compare(a.RPS(), b.RPS()) })
+	m := sorted[(len(sorted)-1)/2]
+	note := fmt.Sprintf("median of %d runs (%.0f–%.0f req/s)", len(runs), sorted[0].RPS(), sorted[len(sorted)-1].RPS())
+	if m.Note != "" {
+		note = m.Note + "; " + note
+	}
+	m.Note = note
+	return m
+}
+
+// StatusSummary lists the counts by status, e.g. "200×9000 401×3 err×1",
+// in ascending status order with transport errors last.
+func StatusSummary(statuses map[int]int) string {
+	var parts []string
+	codes := slices.Sorted(maps.Keys(statuses))
+	for _, code := range codes {
+		if code == 0 || statuses[code] == 0 {
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%d×%d", code, statuses[code]))
+	}
+	if n := statuses[0]; n > 0 {
+		parts = append(parts, fmt.Sprintf("err×%d", n))
+	}
+	return strings.Join(parts, " ")
+}
+
+// Percentile returns the p-th percentile (0 < p ≤ 100) of sorted by the
+// nearest-rank method: the smallest sample such that at least p percent of
+// the samples are at or below it. It returns 0 for no samples.
+func Percentile(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	if p <= 0 {
+		return sorted[0]
+	}
+	if p >= 100 {
+		return sorted[len(sorted)-1]
+	}
+	// rank = ceil(p/100 * n), 1-based; computed in integers where possible
+	// so that e.g. p50 of 100 samples is the 50th, not the 51st.
+	n := len(sorted)
+	rank := int(p * float64(n) / 100)
+	if float64(rank)*100 < p*float64(n) {
+		rank++
+	}
+	return sorted[max(rank, 1)-1]
+}
+
+// FormatTable renders results as a Markdown table. The ratio column
+// compares req/s with the baseline result of the same scenario (or of
+// Against) and row count: "1.00" for the baseline itself, "–" when there is
+// none.
+func FormatTable(results []Result) string {
+	base := map[string]float64{}
+	key := func(r Result) string { return r.Scenario + "\x00" + strconv.Itoa(r.Rows) }
+	for _, r := range results {
+		if r.Server == BaselineName && r.Skipped == "" && r.Requests > 0 {
+			base[key(r)] = r.RPS()
+		}
+	}
+	header := []string{"scenario", "server", "rows", "req/s", "p50", "p99", "× baseline", "writes", "statuses / notes"}
+	rows := [][]string{header}
+	for _, r := range results {
+		if r.Skipped != "" {
+			rows = append(rows, []string{r.Scenario, r.Server, fmtCount(r.Rows), "–", "–", "–", "–", "–", r.Skipped})
+			continue
+		}
+		ratio := "–"
+		against := r
+		if r.Against != "" {
+			against.Scenario = r.Against
+		}
+		if b, ok := base[key(against)]; ok && b > 0 {
+			ratio = fmt.Sprintf("%.2f", r.RPS()/b)
+		}
+		writes := "–"
+		if r.Writes >= 0 {
+			writes = strconv.FormatInt(r.Writes, 10)
+		}
+		notes := StatusSummary(r.Statuses)
+		if r.Problem != "" {
+			notes += "; " + r.Problem
+		}
+		if r.Failed() {
+			notes = "FAILED: " + notes
+		}
+		if r.Note != "" {
+			notes += "; " + r.Note
+		}
+		rows = append(rows, []string{
+			r.Scenario, r.Server, fmtCount(r.Rows), fmt.Sprintf("%.0f", r.RPS()),
+			fmtLatency(r.P50), fmtLatency(r.P99), ratio, writes, notes,
+		})
+	}
+	widths := make([]int, len(header))
+	for _, row := range rows {
+		for i, cell := range row {
+			widths[i] = max(widths[i], len([]rune(cell)))
+		}
+	}
+	var b strings.Builder
+	line := func(row []string) {
+		b.WriteString("|")
+		for i, cell := range row {
+			b.WriteString(" ")
+			b.WriteString(cell)
+			b.WriteString(strings.Repeat(" ", widths[i]-len([]rune(cell))))
+			b.WriteString(" |")
+		}
+		b.WriteString("\n")
+	}
+	line(rows[0])
+	b.WriteString("|")
+	for _, w := range widths {
+		b.WriteString(strings.Repeat("-", w+2))
+		b.WriteString("|")
+	}
+	b.WriteString("\n")
+	for _, row := range rows[1:] {
+		line(row)
+	}
+	return b.String()
+}
+
+// fmtLatency prints d in µs below 10 ms and in ms above, with three
+// significant digits at most.
+func fmtLatency(d time.Duration) string {
+	us := float64(d) / float64(time.Microsecond)
+	switch {
+	case us < 1000:
+		return fmt.Sprintf("%.0f µs", us)
+	case us < 10_000:
+		return fmt.Sprintf("%.2f ms", us/1000)
+	default:
+		return fmt.Sprintf("%.1f ms", us/1000)
+	}
+}
+
+// fmtCount prints n with k and M suffixes when it is a round multiple:
+// 10000 → "10k", 1000000 → "1M", 12345 → "12345".
+func fmtCount(n int) string {
+	switch {
+	case n >= 1_000_000 && n%1_000_000 == 0:
+		return strconv.Itoa(n/1_000_000) + "M"
+	case n >= 1000 && n%1000 == 0:
+		return strconv.Itoa(n/1000) + "k"
+	default:
+		return strconv.Itoa(n)
+	}
+}
