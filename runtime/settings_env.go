@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/authentify-go/authentify/internal/textdist"
 )
 
 // secretKeyName is the setting accepted only from the environment.
@@ -217,43 +219,10 @@ func CheckEnviron(environ []string) error {
 		}
 		seen[name] = true
 		msg := fmt.Sprintf("%s: names no setting", name)
-		if near := nearest(name, valid); near != "" {
+		if near := textdist.Nearest(name, valid, 4); near != "" {
 			msg += fmt.Sprintf(" (did you mean %s?)", near)
 		}
 		errs = append(errs, fmt.Errorf("authentify: %s; the variables are %s<SETTING> for the settings %s", msg, EnvPrefix, strings.Join(settableKeys(), ", ")))
 	}
 	return errors.Join(errs...)
-}
-
-// nearest returns the candidate closest to s by edit distance, if it is
-// close enough to be a likely typo.
-func nearest(s string, candidates []string) string {
-	best, bestD := "", 4
-	for _, c := range candidates {
-		if d := editDistance(s, c); d < bestD {
-			best, bestD = c, d
-		}
-	}
-	return best
-}
-
-// editDistance is the Levenshtein distance between a and b (bytes).
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/authentify-go/authentify/internal/textdist"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/token"
 )
@@ -298,39 +299,10 @@ func (l *loader) known(entries []entry, allowed ...string) {
 // suggest returns the allowed word closest to s, if it is close enough to
 // be a likely typo.
 func suggest(s string, allowed []string) string {
-	best, bestD := "", 3
-	for _, a := range allowed {
-		if d := editDistance(s, a); d < bestD {
-			best, bestD = a, d
-		}
+	if len(s) <= 2 {
+		return textdist.Nearest(s, allowed, 2)
 	}
-	if len(s) <= 2 && bestD > 1 {
-		return ""
-	}
-	return best
-}
-
-func editDistance(a, b string) int {
-	if len(a) > 64 || len(b) > 64 {
-		return 99
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			c := 1
-			if a[i-1] == b[j-1] {
-				c = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+c)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return textdist.Nearest(s, allowed, 3)
 }
 
 // str decodes a string scalar. Strings must be valid UTF-8 without NUL
