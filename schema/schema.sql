@@ -30,4 +30,4 @@ CREATE INDEX IF NOT EXISTS "auth_tokens_expires_at_idx" ON "auth_tokens" ("expir
 CREATE INDEX IF NOT EXISTS "auth_tokens_prev_refresh_hash_idx" ON "auth_tokens" ("prev_refresh_hash") WHERE "prev_refresh_hash" IS NOT NULL;
 CREATE INDEX IF NOT EXISTS "auth_tokens_retired_refresh_hashes_idx" ON "auth_tokens" USING gin ("retired_refresh_hashes");
 
-ALTER TABLE "auth_tokens" ADD COLUMN "access_ttl_ns" bigint, ADD COLUMN "refresh_ttl_ns" bigint, ADD COLUMN "rotation_salt" bytea;
+ALTER TABLE "auth_tokens" ADD COLUMN IF NOT EXISTS "access_ttl_ns" bigint, ADD COLUMN IF NOT EXISTS "refresh_ttl_ns" bigint, ADD COLUMN IF NOT EXISTS "rotation_salt" bytea;
