@@ -34,6 +34,15 @@ func newTaggedService(t *testing.T, appName string, params map[string]string, op
 	}
 	t.Cleanup(direct.Close)
 	pgtest.Exec(t, direct, usersTable)
+	// Migrate over the direct pool: the tagged pool's parameters (a tight
+	// statement_timeout) are for the statements under test.
+	migrator, err := auth.New(direct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := migrator.Migrate(bgCtx); err != nil {
+		t.Fatal(err)
+	}
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		t.Fatal(err)
@@ -50,9 +59,6 @@ func newTaggedService(t *testing.T, appName string, params map[string]string, op
 	t.Cleanup(pool.Close)
 	svc, err := auth.New(pool, opts...)
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := svc.Migrate(bgCtx); err != nil {
 		t.Fatal(err)
 	}
 	return svc, direct
