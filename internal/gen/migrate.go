@@ -112,6 +112,10 @@ func (s *snapshot) marshal() []byte {
 //     'TestScenarios|TestStockModelUpToDate|TestExampleUpToDate' -update
 //     (the stock model's schema.sql appends the Up statements too).
 //
+// An index the generator owns is removed the same way: Up drops it, Down
+// recreates it, and DropIndexes names it, so that the drift check stops
+// expecting it (TestBaseModelAddsAndRemovesOwnedIndexes).
+//
 // Never edit the columns of schema.sql.tmpl: it is version 1, which the
 // 0001_init.sql of existing apps was generated from (baseV1Columns must
 // keep matching it; the generated Migrate's drift check in TestCompile
@@ -128,9 +132,29 @@ func (s *snapshot) marshal() []byte {
 // older authentify gets one NNNN_authentify_base_vN.sql on its next go
 // generate, which Migrate (or the app's migrator) applies.
 type baseVersion struct {
-	Up, Down func(m sqlModel) []string
-	Columns  []liveColumn // columns this version adds
-	Indexes  []string     // index suffixes (sqlModel.Index) this version adds
+	Up, Down    func(m sqlModel) []string
+	Columns     []liveColumn // columns this version adds
+	Indexes     []string     // index suffixes (sqlModel.Index) this version adds
+	DropIndexes []string     // index suffixes an earlier version added that this one drops
+}
+
+// ownedIndex is an index of the base model and the version that added it.
+type ownedIndex struct {
+	Suffix  string // for sqlModel.Index
+	Version int    // 1-based base model version that added it
+}
+
+// baseIndexes returns the indexes the base model has at version n: those
+// the versions up to n added, less those they dropped, in order.
+func baseIndexes(bases []baseVersion, n int) []ownedIndex {
+	var out []ownedIndex
+	for v, b := range bases[:n] {
+		out = slices.DeleteFunc(out, func(ix ownedIndex) bool { return slices.Contains(b.DropIndexes, ix.Suffix) })
+		for _, ix := range b.Indexes {
+			out = append(out, ownedIndex{Suffix: ix, Version: v + 1})
+		}
+	}
+	return out
 }
 
 // liveColumn is a column of the expected live table.
@@ -316,11 +340,9 @@ func plan(in planInput) ([]change, []spec.Diagnostic) {
 				up:      []string{fmt.Sprintf("ALTER TABLE %s RENAME TO %s", quoteIdent(prev.Table), table)},
 				down:    []string{fmt.Sprintf("ALTER TABLE %s RENAME TO %s", table, quoteIdent(prev.Table))},
 			}
-			for v := 0; v < min(prev.BaseVersion, len(in.bases)); v++ {
-				for _, ix := range in.bases[v].Indexes {
-					c.up = append(c.up, fmt.Sprintf("ALTER INDEX %s RENAME TO %s", old.Index(ix), m.Index(ix)))
-					c.down = append(c.down, fmt.Sprintf("ALTER INDEX %s RENAME TO %s", m.Index(ix), old.Index(ix)))
-				}
+			for _, ix := range baseIndexes(in.bases, min(prev.BaseVersion, len(in.bases))) {
+				c.up = append(c.up, fmt.Sprintf("ALTER INDEX %s RENAME TO %s", old.Index(ix.Suffix), m.Index(ix.Suffix)))
+				c.down = append(c.down, fmt.Sprintf("ALTER INDEX %s RENAME TO %s", m.Index(ix.Suffix), old.Index(ix.Suffix)))
 			}
 			out = append(out, c)
 		case "":
@@ -823,14 +845,15 @@ func renderMigrateGo(s *spec.Spec, opt Options, snap *snapshot, files []string) 
 			}
 			d.Columns = append(d.Columns, runtime.ColumnModel{Name: c.Name, Type: t, Nullable: c.Nullable, Migration: mig})
 		}
+	}
+	for _, ix := range baseIndexes(bases, snap.BaseVersion) {
+		mig := snap.BaseMigrations[ix.Version-1]
 		if r := snap.RenamedIn; r != "" {
 			if a, b := migrationNumberOr0(r), migrationNumberOr0(mig); a > b {
 				mig = r // the index got its current name there
 			}
 		}
-		for _, ix := range b.Indexes {
-			d.Indexes = append(d.Indexes, runtime.IndexModel{Name: strings.Trim(m.Index(ix), `"`), Migration: mig})
-		}
+		d.Indexes = append(d.Indexes, runtime.IndexModel{Name: strings.Trim(m.Index(ix.Suffix), `"`), Migration: mig})
 	}
 	for _, c := range snap.Columns {
 		d.Columns = append(d.Columns, runtime.ColumnModel{Name: c.Name, Type: formatType(c.Type), Nullable: c.Nullable, Migration: c.Migration})

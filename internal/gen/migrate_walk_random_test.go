@@ -236,20 +236,11 @@ FROM pg_attribute AS a WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND N
 	if err := rows.Close(); err != nil {
 		t.Fatal(err)
 	}
-	for _, ix := range slices.Concat(baseIndexes(snap.BaseVersion)...) {
-		if name := strings.Trim(m.Index(ix), `"`); !slices.Contains(idx, name) {
+	for _, ix := range baseIndexes(baseVersions, snap.BaseVersion) {
+		if name := strings.Trim(m.Index(ix.Suffix), `"`); !slices.Contains(idx, name) {
 			diffs = append(diffs, "index "+name+" missing")
 		}
 	}
 	slices.Sort(diffs)
 	return strings.Join(diffs, "; ")
-}
-
-// baseIndexes lists the index suffixes of the first n base model versions.
-func baseIndexes(n int) [][]string {
-	var out [][]string
-	for _, v := range baseVersions[:n] {
-		out = append(out, v.Indexes)
-	}
-	return out
 }
