@@ -67,14 +67,14 @@ type byAccessHashKey struct{}
 // with its own cache (cache_size 1000, cache_max_age 1h unless mod changes
 // them) and its listener running until the test ends. Both caches serve when
 // it returns.
-func newCachePair(t *testing.T, mod func(*runtime.Settings)) (a, b *instance) {
+func newCachePair(t testing.TB, mod func(*runtime.Settings)) (a, b *instance) {
 	t.Helper()
 	return newCachePairClock(t, mod, nil)
 }
 
 // newCachePairClock is newCachePair with both instances on clk (nil: the
 // real clock).
-func newCachePairClock(t *testing.T, mod func(*runtime.Settings), clk *clock) (a, b *instance) {
+func newCachePairClock(t testing.TB, mod func(*runtime.Settings), clk *clock) (a, b *instance) {
 	t.Helper()
 	dsn := pgtest.NewDatabase(t)
 	s := auth.DefaultSettings()
@@ -129,14 +129,14 @@ func newCachePairClock(t *testing.T, mod func(*runtime.Settings), clk *clock) (a
 }
 
 // waitServing waits until in's cache serves (its listener listens).
-func waitServing(t *testing.T, in *instance) time.Duration {
+func waitServing(t testing.TB, in *instance) time.Duration {
 	t.Helper()
 	return waitUntil(t, in.name+"'s cache to serve", in.svc.Cache().Serving)
 }
 
 // waitUntil polls cond every 200µs until it holds, failing the test after
 // cacheWait; it returns how long it took.
-func waitUntil(t *testing.T, what string, cond func() bool) time.Duration {
+func waitUntil(t testing.TB, what string, cond func() bool) time.Duration {
 	t.Helper()
 	start := time.Now()
 	for !cond() {
@@ -149,14 +149,14 @@ func waitUntil(t *testing.T, what string, cond func() bool) time.Duration {
 }
 
 // verify verifies raw on in over any transport.
-func (in *instance) verify(t *testing.T, raw string) (auth.Token, error) {
+func (in *instance) verify(t testing.TB, raw string) (auth.Token, error) {
 	t.Helper()
 	return in.svc.VerifyToken(t.Context(), raw, runtime.AnyTransport)
 }
 
 // cached verifies raw on in twice and reports whether the second verify was
 // served from the cache (read nothing). Both must succeed.
-func (in *instance) cached(t *testing.T, raw string) bool {
+func (in *instance) cached(t testing.TB, raw string) bool {
 	t.Helper()
 	if _, err := in.verify(t, raw); err != nil {
 		t.Fatalf("%s: verify: %v", in.name, err)
@@ -170,7 +170,7 @@ func (in *instance) cached(t *testing.T, raw string) bool {
 
 // waitRefused polls verify of raw on in until it is refused (not a database
 // error) and returns how long that took.
-func (in *instance) waitRefused(t *testing.T, what, raw string) time.Duration {
+func (in *instance) waitRefused(t testing.TB, what, raw string) time.Duration {
 	t.Helper()
 	return waitUntil(t, what+" to reach "+in.name, func() bool {
 		_, err := in.verify(t, raw)
