@@ -42,6 +42,9 @@ type Config[T any] struct {
 	// Now is the clock; nil means time.Now. Tests inject their own.
 	Now   func() time.Time
 	Hooks Hooks[T]
+	// UserKey returns the cache key of a token's user: CacheUserKey of its
+	// user id. Required when Settings.CacheSize is positive.
+	UserKey func(T) string
 }
 
 // Issued is the result of issuing or refreshing a token: the raw tokens,
@@ -59,6 +62,10 @@ type Engine[T Recorded, U any, P any] struct {
 	s      Settings
 	now    func() time.Time
 	hooks  Hooks[T]
+	// cache holds verified tokens when CacheSize > 0 (nil: off); userKey
+	// files them under their user.
+	cache   *Cache[T]
+	userKey func(T) string
 }
 
 // NewEngine validates cfg and returns an Engine over store.
@@ -74,8 +81,25 @@ func NewEngine[T Recorded, U any, P any](store Store[T, U, P], cfg Config[T]) (*
 	if now == nil {
 		now = time.Now
 	}
-	return &Engine[T, U, P]{store: store, tokens: tokens, s: cfg.Settings.Clone(), now: now, hooks: cfg.Hooks}, nil
+	cache, err := NewCache[T](cfg.Settings.CacheSize, cfg.Settings.CacheMaxAge)
+	if err != nil {
+		return nil, err
+	}
+	if cache != nil && cfg.UserKey == nil {
+		return nil, errors.New("authentify: NewEngine: cache_size is set but Config.UserKey is nil")
+	}
+	return &Engine[T, U, P]{
+		store: store, tokens: tokens, s: cfg.Settings.Clone(), now: now, hooks: cfg.Hooks,
+		cache: cache, userKey: cfg.UserKey,
+	}, nil
 }
+
+// Cache returns the engine's token cache: nil (a valid, disabled cache)
+// when cache_size is 0. The generated listener feeds it notifications
+// ([Cache.Notify], [Cache.Suspend], [Cache.Resume]); a generated write
+// that bypasses the Engine (UpdateColumns) calls [Cache.InvalidateToken]
+// when it returns.
+func (e *Engine[T, U, P]) Cache() *Cache[T] { return e.cache }
 
 // Settings returns a copy of the engine's settings.
 func (e *Engine[T, U, P]) Settings() Settings { return e.s.Clone() }
@@ -138,6 +162,10 @@ func (e *Engine[T, U, P]) Issue(ctx context.Context, userID U, t Transport, payl
 		return inserted{tok, n}, err
 	})
 	tok, revoked := res.tok, res.revoked
+	if in.SingleLogin != nil || in.SessionCap != nil {
+		// Even on error: the transaction may have committed.
+		e.cache.InvalidateUser(CacheUserKey(userID))
+	}
 	if err != nil {
 		return zero, fmt.Errorf("authentify: issue token: %w", err)
 	}
@@ -158,7 +186,12 @@ func (e *Engine[T, U, P]) Verify(ctx context.Context, raw string, t Transport) (
 		return zero, err
 	}
 	hash := e.tokens.Hash(raw)
-	tok, err := RetryRead(ctx, func() (T, error) { return e.store.ByAccessHash(ctx, hash) })
+	// Through the cache: a hit skips the read; a miss takes its ticket
+	// before the read, so a revocation handled meanwhile refuses the put.
+	tok, err := RetryRead(ctx, func() (T, error) {
+		v, _, err := e.cache.Lookup(ctx, hash, e.Now(), e.userKey, e.store.ByAccessHash)
+		return v, err
+	})
 	if errors.Is(err, ErrNotFound) {
 		return zero, refused(ReasonInvalid)
 	}
@@ -186,7 +219,11 @@ func (e *Engine[T, U, P]) Authenticate(ctx context.Context, raw string, t Transp
 	}
 	refreshed := false
 	// Two attempts: if the conditional UPDATE loses a race (another request
-	// slid the row, or it was revoked), re-read and decide again.
+	// slid the row, or it was revoked), re-read and decide again. The
+	// decision is made on the row whether it came from the cache or not
+	// (the cached row carries last_refreshed_at), so a hit never hides a
+	// due slide; the UPDATE matches last_refreshed_at, so instances racing
+	// on one token write at most once per interval.
 	for attempt := 0; attempt < 2; attempt++ {
 		rec := tok.record()
 		now := e.Now()
@@ -200,6 +237,10 @@ func (e *Engine[T, U, P]) Authenticate(ctx context.Context, raw string, t Transp
 			Now: now, ExpiresAt: exp, RefreshUntil: until,
 		}
 		slid, err := RetryRead(ctx, func() (T, error) { return e.store.Slide(ctx, sl) })
+		// The row changed (we slid it, or someone else did, or it is gone):
+		// forget it locally, so the re-read below and the next request go
+		// to the database.
+		e.cache.InvalidateToken(rec.ID)
 		if err == nil {
 			tok, refreshed = slid, true
 			break
@@ -347,6 +388,7 @@ func (e *Engine[T, U, P]) rotate(ctx context.Context, tok T, raw string, oldHash
 		}
 	}
 	rotated, err := RetryWrite(ctx, func() (T, error) { return e.store.Rotate(ctx, rot) }) // ErrNotFound: lost the race
+	e.cache.InvalidateToken(rec.ID)
 	if err != nil {
 		return zero, err
 	}
@@ -385,6 +427,7 @@ func (e *Engine[T, U, P]) replay(ctx context.Context, raw string, oldHash []byte
 		return e.store.Revoke(ctx, Target[U]{Scope: ScopeToken, ID: rec.ID},
 			Revocation{At: now, Reason: RevokedRefreshReuse, Soft: e.s.KeepExpiredTokens})
 	})
+	e.cache.InvalidateToken(rec.ID)
 	if err != nil {
 		return zero, err
 	}
@@ -438,6 +481,7 @@ func (e *Engine[T, U, P]) rejoin(ctx context.Context, raw string, oldHash []byte
 func (e *Engine[T, U, P]) Revoke(ctx context.Context, target Target[U], reason string) (int64, error) {
 	rv := Revocation{At: e.Now(), Reason: reason, Soft: e.s.KeepExpiredTokens, Limit: revokeBatch}
 	total, err := e.revokeBatches(ctx, target, rv)
+	e.invalidate(target)
 	if err != nil {
 		return total, err
 	}
@@ -457,6 +501,20 @@ func (e *Engine[T, U, P]) Revoke(ctx context.Context, target Target[U], reason s
 func (e *Engine[T, U, P]) Purge(ctx context.Context, before time.Time) (int64, error) {
 	rv := Revocation{At: before.UTC().Truncate(time.Microsecond), Limit: revokeBatch}
 	return e.revokeBatches(ctx, Target[U]{Scope: ScopePurge}, rv)
+}
+
+// invalidate forgets, in the engine's own cache, the entries a revocation
+// of target may have ended, whatever the store answered (a failed
+// statement may have committed). Other instances learn it from the
+// trigger's notification. ScopeExpired and ScopePurge end only rows the
+// cache can no longer serve (expired or already revoked).
+func (e *Engine[T, U, P]) invalidate(target Target[U]) {
+	switch target.Scope {
+	case ScopeToken, ScopeSession:
+		e.cache.InvalidateToken(target.ID)
+	case ScopeUser, ScopeUserOthers, ScopeUserExpired:
+		e.cache.InvalidateUser(CacheUserKey(target.UserID))
+	}
 }
 
 // revokeBatches applies rv to target, repeating the statement while the

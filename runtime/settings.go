@@ -61,6 +61,16 @@ type Settings struct {
 	// sessions (reason session_limit), serialized per user like
 	// EnforceSingleLogin. 0 means unlimited.
 	MaxSessionsPerUser int
+	// CacheSize (cache_size) is the number of verified tokens each instance
+	// keeps in memory (see Cache); 0, the default, turns the cache off.
+	// With the cache on, instances learn every change of the token table
+	// through PostgreSQL notifications: start the generated Service's
+	// listener (ListenCache), or the cache serves nothing.
+	CacheSize int
+	// CacheMaxAge (cache_max_age) is how long a cached token may be served
+	// before it is read again from the database; it must be positive when
+	// the cache is on.
+	CacheMaxAge time.Duration
 	// SecretKey (secret_key; environment only, never in authentify.yaml) is
 	// an optional key of at least 32 bytes. When set, token hashes are HMACs
 	// (a leaked table cannot be checked against guessed tokens) and refresh
@@ -93,6 +103,7 @@ func DefaultSettings() Settings {
 		CookieNames:           []string{"token"},
 		KeepExpiredTokens:     false,
 		RefreshGracePeriod:    10 * time.Second,
+		CacheMaxAge:           time.Minute,
 	}
 }
 
@@ -103,7 +114,7 @@ func SettingKeys() []string {
 		"token_ttl", "refresh_token_ttl", "auto_refresh", "auto_refresh_interval",
 		"auto_refresh_max_ttl", "enforce_single_login", "enable_auth_restriction",
 		"hash_algorithm", "header_prefixes", "cookie_names", "keep_expired_tokens",
-		"refresh_grace_period", "max_sessions_per_user",
+		"refresh_grace_period", "max_sessions_per_user", "cache_size", "cache_max_age",
 	}
 }
 

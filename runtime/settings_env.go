@@ -30,6 +30,8 @@ const EnvPrefix = "AUTHENTIFY_"
 //   - auto_refresh, enforce_single_login, enable_auth_restriction,
 //     keep_expired_tokens: a boolean as strconv.ParseBool reads it.
 //   - max_sessions_per_user: a non-negative integer (0: unlimited).
+//   - cache_size: a non-negative integer (0: off).
+//   - cache_max_age: a Go duration.
 //   - hash_algorithm: the name.
 //   - header_prefixes, cookie_names: a comma-separated list; spaces around
 //     items are trimmed; an empty value is an empty list.
@@ -66,6 +68,15 @@ func (s *Settings) Set(key, value string) error {
 		}
 		s.MaxSessionsPerUser = n
 		return nil
+	case "cache_size":
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("authentify: %s: %q is not a whole number; write 0 for off or a number of tokens", key, v)
+		}
+		s.CacheSize = n
+		return nil
+	case "cache_max_age":
+		return setTTL(&s.CacheMaxAge, key, v, false)
 	case "hash_algorithm":
 		s.HashAlgorithm = v
 		return nil

@@ -33,6 +33,8 @@ func TestSet(t *testing.T) {
 		{"hash_algorithm", "sha512", func(s Settings) bool { return s.HashAlgorithm == "sha512" }},
 		{"max_sessions_per_user", " 5 ", func(s Settings) bool { return s.MaxSessionsPerUser == 5 }},
 		{"max_sessions_per_user", "0", func(s Settings) bool { return s.MaxSessionsPerUser == 0 }},
+		{"cache_size", "100000", func(s Settings) bool { return s.CacheSize == 100000 }},
+		{"cache_max_age", "30s", func(s Settings) bool { return s.CacheMaxAge == 30*time.Second }},
 		{"header_prefixes", "Bearer, Token ,X-Key", func(s Settings) bool {
 			return slices.Equal(s.HeaderPrefixes, []string{"Bearer", "Token", "X-Key"})
 		}},
@@ -74,6 +76,8 @@ func TestSetErrors(t *testing.T) {
 		{"auto_refresh", "yes", []string{"auto_refresh", `"yes"`, "true or false"}},
 		{"keep_expired_tokens", "", []string{"keep_expired_tokens"}},
 		{"max_sessions_per_user", "five", []string{"max_sessions_per_user", `"five"`, "whole number"}},
+		{"cache_size", "1e5", []string{"cache_size", `"1e5"`, "whole number"}},
+		{"cache_max_age", "none", []string{"cache_max_age", "none is only valid"}},
 		{"tokn_ttl", "1h", []string{`unknown setting "tokn_ttl"`, "token_ttl, refresh_token_ttl", "secret_key"}},
 		{"TOKEN_TTL", "1h", []string{"unknown setting"}},
 		{"secret_key", "base64:not base64!!", []string{"secret_key", "not valid base64"}},

@@ -88,6 +88,8 @@ func (s Settings) entries() []slog.Attr {
 		slog.Bool("keep_expired_tokens", s.KeepExpiredTokens),
 		{Key: "refresh_grace_period", Value: dur(s.RefreshGracePeriod)},
 		slog.Int("max_sessions_per_user", s.MaxSessionsPerUser),
+		slog.Int("cache_size", s.CacheSize),
+		{Key: "cache_max_age", Value: dur(s.CacheMaxAge)},
 		slog.String(secretKeyName, key),
 	}
 }

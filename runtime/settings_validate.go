@@ -83,6 +83,12 @@ func (s Settings) Validate() error {
 	if s.MaxSessionsPerUser < 0 {
 		add("max_sessions_per_user", "must be 0 (unlimited) or a positive number of sessions (got %d)", s.MaxSessionsPerUser)
 	}
+	if s.CacheSize < 0 {
+		add("cache_size", "must be 0 (off) or a positive number of tokens (got %d)", s.CacheSize)
+	}
+	if s.CacheSize > 0 && s.CacheMaxAge <= 0 {
+		add("cache_max_age", "must be a positive duration while cache_size is set (got %s)", formatTTL(s.CacheMaxAge))
+	}
 	if p := secretKeyProblem(s.SecretKey); p != "" {
 		add("secret_key", "%s", p)
 	}

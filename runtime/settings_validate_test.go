@@ -68,6 +68,11 @@ func TestValidate(t *testing.T) {
 		{"max_sessions_per_user unlimited", func(s *Settings) { s.MaxSessionsPerUser = 0 }, nil, ""},
 		{"max_sessions_per_user one", func(s *Settings) { s.MaxSessionsPerUser = 1 }, nil, ""},
 		{"max_sessions_per_user negative", func(s *Settings) { s.MaxSessionsPerUser = -1 }, []string{"max_sessions_per_user"}, "must be 0 (unlimited) or a positive number"},
+		{"cache off by default", func(s *Settings) {}, nil, ""},
+		{"cache on", func(s *Settings) { s.CacheSize = 1000 }, nil, ""},
+		{"cache_size negative", func(s *Settings) { s.CacheSize = -1 }, []string{"cache_size"}, "must be 0 (off) or a positive number"},
+		{"cache_max_age zero with the cache on", func(s *Settings) { s.CacheSize, s.CacheMaxAge = 10, 0 }, []string{"cache_max_age"}, "must be a positive duration while cache_size is set"},
+		{"cache_max_age zero with the cache off", func(s *Settings) { s.CacheMaxAge = 0 }, nil, ""},
 		{"secret_key 32 bytes", func(s *Settings) { s.SecretKey = make([]byte, 32) }, nil, ""},
 		{"secret_key short", func(s *Settings) { s.SecretKey = []byte("too-short-secret") }, []string{"secret_key"}, "at least 32 bytes long (got 16 bytes)"},
 	}

@@ -31,3 +31,43 @@ CREATE INDEX IF NOT EXISTS "auth_tokens_prev_refresh_hash_idx" ON "auth_tokens" 
 CREATE INDEX IF NOT EXISTS "auth_tokens_retired_refresh_hashes_idx" ON "auth_tokens" USING gin ("retired_refresh_hashes");
 
 ALTER TABLE "auth_tokens" ADD COLUMN IF NOT EXISTS "access_ttl_ns" bigint, ADD COLUMN IF NOT EXISTS "refresh_ttl_ns" bigint, ADD COLUMN IF NOT EXISTS "rotation_salt" bytea;
+
+-- +goose StatementBegin
+CREATE OR REPLACE FUNCTION "auth_tokens_cache_notify"() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  n bigint;
+  users bigint;
+  one_user text;
+  ids text;
+BEGIN
+  IF TG_OP = 'TRUNCATE' THEN
+    PERFORM pg_notify('auth_tokens_cache', '*');
+    RETURN NULL;
+  END IF;
+  SELECT count(*), count(DISTINCT user_id), min(user_id::text) INTO n, users, one_user
+    FROM authentify_old_rows
+   WHERE revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now() - interval '5 minutes');
+  IF n = 0 THEN
+    RETURN NULL;
+  END IF;
+  IF n <= 7900 / 2 THEN
+    SELECT 't:' || string_agg(id::text, ',') INTO ids
+      FROM authentify_old_rows
+     WHERE revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now() - interval '5 minutes');
+    IF octet_length(ids) <= 7900 THEN
+      PERFORM pg_notify('auth_tokens_cache', ids);
+      RETURN NULL;
+    END IF;
+  END IF;
+  IF users = 1 AND octet_length(one_user) <= 7900 THEN
+    PERFORM pg_notify('auth_tokens_cache', 'u:' || one_user);
+  ELSE
+    PERFORM pg_notify('auth_tokens_cache', '*');
+  END IF;
+  RETURN NULL;
+END
+$$;
+-- +goose StatementEnd
+CREATE OR REPLACE TRIGGER "authentify_cache_update" AFTER UPDATE ON "auth_tokens" REFERENCING OLD TABLE AS authentify_old_rows FOR EACH STATEMENT EXECUTE FUNCTION "auth_tokens_cache_notify"();
+CREATE OR REPLACE TRIGGER "authentify_cache_delete" AFTER DELETE ON "auth_tokens" REFERENCING OLD TABLE AS authentify_old_rows FOR EACH STATEMENT EXECUTE FUNCTION "auth_tokens_cache_notify"();
+CREATE OR REPLACE TRIGGER "authentify_cache_truncate" AFTER TRUNCATE ON "auth_tokens" FOR EACH STATEMENT EXECUTE FUNCTION "auth_tokens_cache_notify"();

@@ -54,6 +54,18 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	// With the token cache on (AUTHENTIFY_CACHE_SIZE), its listener keeps it in
+	// step with every instance's changes; until it listens the cache serves
+	// nothing, so starting it in the background is safe.
+	listenCtx, stopListen := context.WithCancel(ctx)
+	defer stopListen()
+	if a.Service().Cache() != nil {
+		go func() {
+			if err := a.Service().ListenCache(listenCtx); err != nil && !errors.Is(err, context.Canceled) {
+				slog.Error("token cache listener stopped", "error", err)
+			}
+		}()
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
@@ -63,7 +75,8 @@ func run() error {
 	errc := make(chan error, 1)
 	go func() { errc <- e.Start("") }()
 	slog.Info("listening on http://"+ln.Addr().String(), "cookie_insecure", cfg.CookieInsecure, "rate_limit", cfg.RateLimit,
-		"trusted_proxies", fmt.Sprint(cfg.TrustedProxies), "login_failure_limit", cfg.LoginFailureLimit)
+		"trusted_proxies", fmt.Sprint(cfg.TrustedProxies), "login_failure_limit", cfg.LoginFailureLimit,
+		"cache_size", a.Service().Settings().CacheSize)
 	select {
 	case err := <-errc:
 		return err

@@ -60,6 +60,8 @@ func (m *goModel) emitService(f *jen.File) {
 			d[jen.Id("KeepExpiredTokens")] = jen.Lit(st.KeepExpiredTokens)
 			d[jen.Id("RefreshGracePeriod")] = durationCode(st.RefreshGracePeriod)
 			d[jen.Id("MaxSessionsPerUser")] = jen.Lit(st.MaxSessionsPerUser)
+			d[jen.Id("CacheSize")] = jen.Lit(st.CacheSize)
+			d[jen.Id("CacheMaxAge")] = durationCode(st.CacheMaxAge)
 		}))),
 	)
 	f.Line()
@@ -156,6 +158,8 @@ func (m *goModel) emitService(f *jen.File) {
 			rt("Config").Types(jen.Id("Token")).Values(jen.Dict{
 				jen.Id("Prefix"): jen.Id("Prefix"), jen.Id("Settings"): jen.Id("o").Dot("settings"),
 				jen.Id("Now"): jen.Id("o").Dot("now"), jen.Id("Hooks"): jen.Id("o").Dot("hooks"),
+				jen.Id("UserKey"): jen.Func().Params(jen.Id("t").Id("Token")).String().Block(
+					jen.Return(rt("CacheUserKey").Call(jen.Id("t").Dot("UserID")))),
 			})),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
 		jen.If(jen.Id("o").Dot("logger").Op("==").Nil()).Block(jen.Id("o").Dot("logger").Op("=").Qual("log/slog", "Default").Call()),
@@ -166,6 +170,7 @@ func (m *goModel) emitService(f *jen.File) {
 	f.Comment("Settings returns the validated settings in force.")
 	recv().Id("Settings").Params().Add(rt("Settings")).Block(jen.Return(eng().Dot("Settings").Call()))
 	f.Line()
+	m.emitListenCache(f)
 
 	issue := func(name, transport, doc string) {
 		comment(f, doc)
@@ -319,6 +324,9 @@ func (m *goModel) emitService(f *jen.File) {
 		}
 		body := append(pre,
 			jen.List(jen.Id("row"), jen.Err()).Op(":=").Id("s").Dot("q").Dot("UpdateTokenColumns").Call(jen.Id("ctx"), jen.Qual(m.dbPath, "UpdateTokenColumnsParams").Values(d)),
+			jen.Comment("The row changed: this instance's cache forgets it now (even on error: the"),
+			jen.Comment("statement may have committed); the others learn it from the trigger."),
+			eng().Dot("Cache").Call().Dot("InvalidateToken").Call(jen.Id("id")),
 			jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Id("Token").Values(), jen.Id("storeErr").Call(jen.Err()))),
 			jen.Return(jen.Id("tokenFromRow").Call(jen.Id("row"))),
 		)
@@ -328,4 +336,57 @@ func (m *goModel) emitService(f *jen.File) {
 		recv().Id("UpdateColumns").Params(ctx(), jen.Id("id").Int64(), jen.Id("c").Id("Columns")).Params(jen.Id("Token"), jen.Error()).Block(body...)
 		f.Line()
 	}
+}
+
+// emitListenCache emits Service.ListenCache, which runs runtime.ListenCache
+// over a dedicated pgx connection, and its connection adapter.
+func (m *goModel) emitListenCache(f *jen.File) {
+	recv := func() *jen.Statement { return f.Func().Params(jen.Id("s").Op("*").Id("Service")) }
+	cache := func() *jen.Statement { return jen.Id("s").Dot("eng").Dot("Cache").Call() }
+	pgxID := func(n string) *jen.Statement { return jen.Qual("github.com/jackc/pgx/v5", n) }
+	f.Comment("Cache returns the Service's token cache: nil (a valid, disabled cache) when")
+	f.Comment("cache_size is 0. Its Serving and Len report its state; ListenCache feeds it.")
+	recv().Id("Cache").Params().Op("*").Add(jen.Qual(runtimePath, "Cache")).Types(jen.Id("Token")).Block(jen.Return(cache()))
+	f.Line()
+	f.Comment("ListenCache keeps this Service's token cache (cache_size) in step with every change")
+	f.Comment("of the token table, from every instance and path (manual SQL included), until ctx")
+	f.Comment("is done; it then returns ctx's error. It listens on CacheChannel over a dedicated")
+	f.Comment("connection opened with the configuration of the Service's *pgxpool.Pool or")
+	f.Comment("*pgx.Conn. Run it in its own goroutine at start-up: the cache serves nothing until")
+	f.Comment("the listener listens, and whenever its connection is lost the cache stands aside")
+	f.Comment("(every request reads the database) until it is back and the cache was emptied.")
+	f.Comment("With the cache off it returns nil at once. New never starts it: New does not")
+	f.Comment("touch the database.")
+	recv().Id("ListenCache").Params(jen.Id("ctx").Qual("context", "Context")).Error().Block(
+		jen.If(cache().Op("==").Nil()).Block(jen.Return(jen.Nil())),
+		jen.Var().Id("cfg").Op("*").Add(pgxID("ConnConfig")),
+		jen.Switch(jen.Id("source").Op(":=").Id("s").Dot("db").Assert(jen.Type())).Block(
+			jen.Case(jen.Interface(jen.Id("Config").Params().Op("*").Qual("github.com/jackc/pgx/v5/pgxpool", "Config"))).Block(
+				jen.Id("cfg").Op("=").Id("source").Dot("Config").Call().Dot("ConnConfig")),
+			jen.Case(jen.Interface(jen.Id("Config").Params().Op("*").Add(pgxID("ConnConfig")))).Block(
+				jen.Id("cfg").Op("=").Id("source").Dot("Config").Call()),
+			jen.Default().Block(jen.Return(jen.Qual("errors", "New").Call(jen.Lit("authentify: ListenCache: the Service's DB is neither a *pgxpool.Pool nor a *pgx.Conn, so there is no configuration to open the listener's connection with")))),
+		),
+		jen.Return(jen.Qual(runtimePath, "ListenCache").Call(jen.Id("ctx"), cache(),
+			jen.Func().Params(jen.Id("ctx").Qual("context", "Context")).Params(jen.Qual(runtimePath, "ListenConn"), jen.Error()).Block(
+				jen.List(jen.Id("conn"), jen.Err()).Op(":=").Add(pgxID("ConnectConfig")).Call(jen.Id("ctx"), jen.Id("cfg").Dot("Copy").Call()),
+				jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
+				jen.If(jen.List(jen.Id("_"), jen.Err()).Op(":=").Id("conn").Dot("Exec").Call(jen.Id("ctx"),
+					jen.Lit("LISTEN ").Op("+").Add(pgxID("Identifier")).Values(jen.Id("CacheChannel")).Dot("Sanitize").Call()), jen.Err().Op("!=").Nil()).Block(
+					jen.Id("_").Op("=").Id("conn").Dot("Close").Call(jen.Id("ctx")),
+					jen.Return(jen.Nil(), jen.Err())),
+				jen.Return(jen.Id("cacheListenConn").Values(jen.Id("conn")), jen.Nil()),
+			), jen.Id("s").Dot("opts").Dot("logger"))),
+	)
+	f.Line()
+	f.Comment("cacheListenConn adapts the listener's pgx connection to runtime.ListenConn.")
+	f.Type().Id("cacheListenConn").Struct(jen.Op("*").Add(pgxID("Conn")))
+	f.Line()
+	f.Comment("WaitForNotification returns the payload of the next notification.")
+	f.Func().Params(jen.Id("c").Id("cacheListenConn")).Id("WaitForNotification").Params(jen.Id("ctx").Qual("context", "Context")).Params(jen.String(), jen.Error()).Block(
+		jen.List(jen.Id("n"), jen.Err()).Op(":=").Id("c").Dot("Conn").Dot("WaitForNotification").Call(jen.Id("ctx")),
+		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Lit(""), jen.Err())),
+		jen.Return(jen.Id("n").Dot("Payload"), jen.Nil()),
+	)
+	f.Line()
 }

@@ -132,7 +132,11 @@ func (s *snapshot) marshal() []byte {
 // older authentify gets one NNNN_authentify_base_vN.sql on its next go
 // generate, which Migrate (or the app's migrator) applies.
 type baseVersion struct {
-	Up, Down    func(m sqlModel) []string
+	Up, Down func(m sqlModel) []string
+	// Drop, if set, undoes what DROP TABLE leaves behind of Up (a function):
+	// the Down of a 0001_init.sql that holds this version runs it after
+	// DROP TABLE.
+	Drop        func(m sqlModel) []string
 	Columns     []liveColumn // columns this version adds
 	Indexes     []string     // index suffixes (sqlModel.Index) this version adds
 	DropIndexes []string     // index suffixes an earlier version added that this one drops
@@ -191,6 +195,7 @@ var baseV1Indexes = []string{"user_id", "expires_at", "prev_refresh_hash", "reti
 var baseVersions = []baseVersion{
 	{Columns: baseV1Columns, Indexes: baseV1Indexes},
 	baseV2,
+	baseV3,
 }
 
 // baseV2 adds the session's own lifetimes and the rotation salt.
@@ -215,6 +220,103 @@ var baseV2 = baseVersion{
 		{"access_ttl_ns", "bigint", true},
 		{"refresh_ttl_ns", "bigint", true},
 		{"rotation_salt", "bytea", true},
+	},
+}
+
+// cacheChannel is the PostgreSQL notification channel of the token cache of
+// the package whose version table is versionTable: fixed when the package's
+// first table is created, like the version table, so that renaming the
+// token table neither breaks the trigger nor moves the listener.
+func cacheChannel(versionTable string) string {
+	return strings.TrimSuffix(versionTable, "_schema_version") + "_cache"
+}
+
+// CacheNotifyFunc is the quoted name of the trigger function of the cache
+// (see baseV3).
+func (m sqlModel) CacheNotifyFunc() string {
+	return quoteIdent(strings.TrimSuffix(m.VersionTable, "_schema_version") + "_cache_notify")
+}
+
+// cacheNotifyMargin is how long after its expires_at a row still counts as
+// servable for the trigger: it covers clock skew between the database and
+// the instances, whose caches drop an entry at expires_at by their own
+// clock.
+const cacheNotifyMargin = "5 minutes"
+
+// cachePayloadMax is the longest "t:" list the trigger sends; PostgreSQL
+// refuses payloads of 8000 bytes and more.
+const cachePayloadMax = 7900
+
+// baseV3 adds the notifications of the token cache (cache_size): after
+// every UPDATE or DELETE statement on the token table, one pg_notify on the
+// package's cache channel (see cacheChannel) in the same transaction, so
+// that every instance's listener learns of every change that can end or
+// alter a cached token, whichever path made it (manual SQL included):
+//
+//   - "t:<id>,…" with the ids of the rows that were still servable (not
+//     revoked, expires_at not long past) when the list fits in 7900 bytes;
+//   - else "u:<user_id::text>" when they all belong to one user;
+//   - else "*" (a flush).
+//
+// A statement that changed no servable row (a cleanup of expired or
+// revoked rows) sends nothing; inserts send nothing (a new row is in no
+// cache). TRUNCATE sends "*". PostgreSQL allows transition tables only on
+// single-event triggers, hence one trigger for UPDATE and one for DELETE,
+// sharing the function.
+var baseV3 = baseVersion{
+	Up: func(m sqlModel) []string {
+		channel := quoteLiteral(cacheChannel(m.VersionTable))
+		fn := fmt.Sprintf(`CREATE OR REPLACE FUNCTION %[1]s() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  n bigint;
+  users bigint;
+  one_user text;
+  ids text;
+BEGIN
+  IF TG_OP = 'TRUNCATE' THEN
+    PERFORM pg_notify(%[2]s, '*');
+    RETURN NULL;
+  END IF;
+  SELECT count(*), count(DISTINCT user_id), min(user_id::text) INTO n, users, one_user
+    FROM authentify_old_rows
+   WHERE revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now() - interval '%[3]s');
+  IF n = 0 THEN
+    RETURN NULL;
+  END IF;
+  IF n <= %[4]d / 2 THEN
+    SELECT 't:' || string_agg(id::text, ',') INTO ids
+      FROM authentify_old_rows
+     WHERE revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now() - interval '%[3]s');
+    IF octet_length(ids) <= %[4]d THEN
+      PERFORM pg_notify(%[2]s, ids);
+      RETURN NULL;
+    END IF;
+  END IF;
+  IF users = 1 AND octet_length(one_user) <= %[4]d THEN
+    PERFORM pg_notify(%[2]s, 'u:' || one_user);
+  ELSE
+    PERFORM pg_notify(%[2]s, '*');
+  END IF;
+  RETURN NULL;
+END
+$$`, m.CacheNotifyFunc(), channel, cacheNotifyMargin, cachePayloadMax)
+		return []string{
+			fn,
+			fmt.Sprintf(`CREATE OR REPLACE TRIGGER "authentify_cache_update" AFTER UPDATE ON %s REFERENCING OLD TABLE AS authentify_old_rows FOR EACH STATEMENT EXECUTE FUNCTION %s()`, m.Table, m.CacheNotifyFunc()),
+			fmt.Sprintf(`CREATE OR REPLACE TRIGGER "authentify_cache_delete" AFTER DELETE ON %s REFERENCING OLD TABLE AS authentify_old_rows FOR EACH STATEMENT EXECUTE FUNCTION %s()`, m.Table, m.CacheNotifyFunc()),
+			fmt.Sprintf(`CREATE OR REPLACE TRIGGER "authentify_cache_truncate" AFTER TRUNCATE ON %s FOR EACH STATEMENT EXECUTE FUNCTION %s()`, m.Table, m.CacheNotifyFunc()),
+		}
+	},
+	Down: func(m sqlModel) []string {
+		return []string{
+			fmt.Sprintf(`DROP TRIGGER "authentify_cache_truncate" ON %s`, m.Table),
+			fmt.Sprintf(`DROP TRIGGER "authentify_cache_delete" ON %s`, m.Table),
+			fmt.Sprintf(`DROP TRIGGER "authentify_cache_update" ON %s`, m.Table),
+			fmt.Sprintf(`DROP FUNCTION %s()`, m.CacheNotifyFunc()),
+		}
+	},
+	Drop: func(m sqlModel) []string {
+		return []string{fmt.Sprintf(`DROP FUNCTION %s()`, m.CacheNotifyFunc())}
 	},
 }
 
@@ -612,6 +714,11 @@ func renderMigration(source string, summaries, destructive, up, down []string) [
 
 func writeStatement(b *bytes.Buffer, s string) {
 	s = strings.TrimRight(strings.TrimSpace(s), ";")
+	if strings.Contains(s, "$$") {
+		// A function body holds semicolons: goose must not split it.
+		b.WriteString("-- +goose StatementBegin\n" + s + ";\n-- +goose StatementEnd\n")
+		return
+	}
 	b.WriteString(s + ";\n")
 }
 
@@ -671,8 +778,13 @@ func migrations(s *spec.Spec, opt Options) (FileSet, *snapshot, error) {
 			up = append(up, bases[v-1].Up(m)...)
 		}
 		name := "0001_init.sql"
-		file := renderMigration(opt.Source, []string{"create table " + s.Table + " (authentify base model version " + strconv.Itoa(len(bases)) + ")"}, nil, up,
-			[]string{"DROP TABLE " + m.Table})
+		down := []string{"DROP TABLE " + m.Table}
+		for v := len(bases); v >= 2; v-- {
+			if d := bases[v-1].Drop; d != nil {
+				down = append(down, d(m)...)
+			}
+		}
+		file := renderMigration(opt.Source, []string{"create table " + s.Table + " (authentify base model version " + strconv.Itoa(len(bases)) + ")"}, nil, up, down)
 		snap.Migrations = append(snap.Migrations, snapMigration{File: name, SHA256: sha(file)})
 		for range bases {
 			snap.BaseMigrations = append(snap.BaseMigrations, name)
@@ -714,6 +826,7 @@ func migrations(s *spec.Spec, opt Options) (FileSet, *snapshot, error) {
 		return nil, nil, errors.New(strings.Join(problems, "\n"))
 	}
 	in.prev = &prev
+	in.m.VersionTable = prev.VersionTable
 	changes, refused := plan(in)
 	if len(refused) > 0 {
 		return nil, nil, &spec.Errors{Diags: refused}
@@ -810,6 +923,7 @@ func ReadMigrations(dir string) (FileSet, error) {
 // migrateGoData is what migrate.go.tmpl renders from.
 type migrateGoData struct {
 	Source, Package, Table, QuotedTable, VersionTable string
+	CacheChannel                                      string
 	TableMigration                                    string
 	Files                                             []string
 	Columns                                           []runtime.ColumnModel
@@ -830,7 +944,7 @@ func renderMigrateGo(s *spec.Spec, opt Options, snap *snapshot, files []string) 
 	slices.Sort(files)
 	d := migrateGoData{
 		Source: opt.Source, Package: s.Package, Table: s.Table, QuotedTable: m.Table,
-		VersionTable: snap.VersionTable, Files: files,
+		VersionTable: snap.VersionTable, CacheChannel: cacheChannel(snap.VersionTable), Files: files,
 		TableMigration: snap.Migrations[0].File,
 	}
 	if snap.RenamedIn != "" {

@@ -24,6 +24,10 @@ type sqlModel struct {
 	References  string // `"users" ("id")` or ""
 	Columns     []sqlColumn
 	Renames     []rename
+	// VersionTable is the migrations' version table (named after the first
+	// table, never renamed): the cache trigger's channel and function are
+	// named after it, so a rename of the token table changes neither.
+	VersionTable string
 }
 
 type sqlColumn struct {
@@ -189,6 +193,9 @@ func newSQLModel(s *spec.Spec, source string) (sqlModel, error) {
 		Table:      quoteIdent(s.Table),
 		TableRaw:   s.Table,
 		UserIDType: userIDSQLType(s.User.IDType),
+		// A package with a model.json keeps the one recorded there
+		// (migrations sets it).
+		VersionTable: versionTableName(s.Table),
 	}
 	if r := s.User.References; r != nil {
 		table := quoteIdent(r.Table)

@@ -48,7 +48,7 @@ func GeneratedNames() []GeneratedName {
 	add("the function", "New", "DefaultSettings", "TokenFrom", "Require", "HTTPError", "ContextValue")
 	add("the option function", "WithSettings", "WithClock", "WithPostAuth", "WithPostAutoRefresh",
 		"WithOnRevoke", "WithOnReuseDetected", "WithAccessTTL", "WithRefreshTTL", "WithColumns", "WithLogger")
-	add("the constant", "Prefix", "VersionTable")
+	add("the constant", "Prefix", "VersionTable", "CacheChannel")
 	add("the variable", "Migrations")
 	return out
 }

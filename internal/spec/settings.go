@@ -43,6 +43,10 @@ func settingTarget(s *runtime.Settings, key string) any {
 		return &s.RefreshGracePeriod
 	case "max_sessions_per_user":
 		return &s.MaxSessionsPerUser
+	case "cache_size":
+		return &s.CacheSize
+	case "cache_max_age":
+		return &s.CacheMaxAge
 	}
 	return nil
 }

@@ -31,6 +31,8 @@ var settingComments = map[string]string{
 	"keep_expired_tokens":     "revoke by setting revoked_at (kept for audit) instead of deleting",
 	"refresh_grace_period":    "a rotated refresh token reused this soon is a race, not theft (at most 60s)",
 	"max_sessions_per_user":   "live sessions per user; a new login revokes the oldest (0: unlimited)",
+	"cache_size":              "verified tokens cached in memory per instance (0: off); needs the listener",
+	"cache_max_age":           "longest time a cached token is served before it is read again",
 }
 
 // Starter returns a commented authentify.yaml showing every key with its

@@ -17,15 +17,21 @@ import (
 // point it at fs.Sub(Migrations, "sql/migrations") or at the folder, and
 // call CheckSchema at start-up.
 //
-//go:embed sql/migrations/0001_init.sql sql/migrations/0002_authentify_base_v2.sql
+//go:embed sql/migrations/0001_init.sql sql/migrations/0002_authentify_base_v2.sql sql/migrations/0003_authentify_base_v3.sql
 var Migrations embed.FS
 
 // migrationFiles are the embedded migrations, oldest first.
-var migrationFiles = []string{"sql/migrations/0001_init.sql", "sql/migrations/0002_authentify_base_v2.sql"}
+var migrationFiles = []string{"sql/migrations/0001_init.sql", "sql/migrations/0002_authentify_base_v2.sql", "sql/migrations/0003_authentify_base_v3.sql"}
 
 // VersionTable records which migrations are applied, in goose's layout
 // (`goose -table auth_tokens_schema_version` reads and writes it too).
 const VersionTable = "auth_tokens_schema_version"
+
+// CacheChannel is the PostgreSQL notification channel on which the token
+// table's trigger announces every change to a token a cache may hold (see
+// ListenCache). It is fixed with the version table and survives renames of
+// the token table.
+const CacheChannel = "auth_tokens_cache"
 
 // tableModel is the table the generated code expects; each column and index
 // names the migration that creates or last changed it.

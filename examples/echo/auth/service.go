@@ -14,6 +14,7 @@ import (
 	"github.com/authentify-go/authentify/examples/echo/auth/db"
 	"github.com/authentify-go/authentify/runtime"
 	"github.com/jackc/pgx/v5"
+	pgxpool "github.com/jackc/pgx/v5/pgxpool"
 )
 
 // The generated code and the runtime it imports must be of the same version.
@@ -28,6 +29,8 @@ func DefaultSettings() runtime.Settings {
 		AutoRefresh:           false,
 		AutoRefreshInterval:   1 * time.Hour,
 		AutoRefreshMaxTTL:     720 * time.Hour,
+		CacheMaxAge:           1 * time.Minute,
+		CacheSize:             0,
 		CookieNames:           []string{"token"},
 		EnableAuthRestriction: true,
 		EnforceSingleLogin:    false,
@@ -176,6 +179,9 @@ func New(pool DB, opts ...Option) (*Service, error) {
 		Now:      o.now,
 		Prefix:   Prefix,
 		Settings: o.settings,
+		UserKey: func(t Token) string {
+			return runtime.CacheUserKey(t.UserID)
+		},
 	})
 	if err != nil {
 		return nil, err
@@ -195,6 +201,65 @@ func New(pool DB, opts ...Option) (*Service, error) {
 // Settings returns the validated settings in force.
 func (s *Service) Settings() runtime.Settings {
 	return s.eng.Settings()
+}
+
+// Cache returns the Service's token cache: nil (a valid, disabled cache) when
+// cache_size is 0. Its Serving and Len report its state; ListenCache feeds it.
+func (s *Service) Cache() *runtime.Cache[Token] {
+	return s.eng.Cache()
+}
+
+// ListenCache keeps this Service's token cache (cache_size) in step with every change
+// of the token table, from every instance and path (manual SQL included), until ctx
+// is done; it then returns ctx's error. It listens on CacheChannel over a dedicated
+// connection opened with the configuration of the Service's *pgxpool.Pool or
+// *pgx.Conn. Run it in its own goroutine at start-up: the cache serves nothing until
+// the listener listens, and whenever its connection is lost the cache stands aside
+// (every request reads the database) until it is back and the cache was emptied.
+// With the cache off it returns nil at once. New never starts it: New does not
+// touch the database.
+func (s *Service) ListenCache(ctx context.Context) error {
+	if s.eng.Cache() == nil {
+		return nil
+	}
+	var cfg *pgx.ConnConfig
+	switch source := s.db.(type) {
+	case interface {
+		Config() *pgxpool.Config
+	}:
+		cfg = source.Config().ConnConfig
+	case interface {
+		Config() *pgx.ConnConfig
+	}:
+		cfg = source.Config()
+	default:
+		return errors.New("authentify: ListenCache: the Service's DB is neither a *pgxpool.Pool nor a *pgx.Conn, so there is no configuration to open the listener's connection with")
+	}
+	return runtime.ListenCache(ctx, s.eng.Cache(), func(ctx context.Context) (runtime.ListenConn, error) {
+		conn, err := pgx.ConnectConfig(ctx, cfg.Copy())
+		if err != nil {
+			return nil, err
+		}
+		if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{CacheChannel}.Sanitize()); err != nil {
+			_ = conn.Close(ctx)
+			return nil, err
+		}
+		return cacheListenConn{conn}, nil
+	}, s.opts.logger)
+}
+
+// cacheListenConn adapts the listener's pgx connection to runtime.ListenConn.
+type cacheListenConn struct {
+	*pgx.Conn
+}
+
+// WaitForNotification returns the payload of the next notification.
+func (c cacheListenConn) WaitForNotification(ctx context.Context) (string, error) {
+	n, err := c.Conn.WaitForNotification(ctx)
+	if err != nil {
+		return "", err
+	}
+	return n.Payload, nil
 }
 
 // GenerateHeaderToken issues a session for the Authorization header: an access token,
@@ -369,6 +434,9 @@ func (s *Service) UpdateColumns(ctx context.Context, id int64, c Columns) (Token
 		LastUsedIP:        c.LastUsedIP,
 		TwoFactorVerified: c.TwoFactorVerified,
 	})
+	// The row changed: this instance's cache forgets it now (even on error: the
+	// statement may have committed); the others learn it from the trigger.
+	s.eng.Cache().InvalidateToken(id)
 	if err != nil {
 		return Token{}, storeErr(err)
 	}
