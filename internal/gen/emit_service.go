@@ -355,14 +355,25 @@ func (m *goModel) emitListenCache(f *jen.File) {
 	f.Comment("*pgx.Conn. Run it in its own goroutine at start-up: the cache serves nothing until")
 	f.Comment("the listener listens, and whenever its connection is lost the cache stands aside")
 	f.Comment("(every request reads the database) until it is back and the cache was emptied.")
+	f.Comment("Over a pool it also pings itself every second and stands aside the same way while")
+	f.Comment("a ping takes longer than 3s to come back (a lagging listener).")
 	f.Comment("With the cache off it returns nil at once. New never starts it: New does not")
 	f.Comment("touch the database.")
 	recv().Id("ListenCache").Params(jen.Id("ctx").Qual("context", "Context")).Error().Block(
 		jen.If(cache().Op("==").Nil()).Block(jen.Return(jen.Nil())),
 		jen.Var().Id("cfg").Op("*").Add(pgxID("ConnConfig")),
+		jen.Var().Id("hb").Op("*").Qual(runtimePath, "Heartbeat"),
 		jen.Switch(jen.Id("source").Op(":=").Id("s").Dot("db").Assert(jen.Type())).Block(
 			jen.Case(jen.Interface(jen.Id("Config").Params().Op("*").Qual("github.com/jackc/pgx/v5/pgxpool", "Config"))).Block(
-				jen.Id("cfg").Op("=").Id("source").Dot("Config").Call().Dot("ConnConfig")),
+				jen.Id("cfg").Op("=").Id("source").Dot("Config").Call().Dot("ConnConfig"),
+				jen.Comment("Lag detection pings through the pool (a single *pgx.Conn is not shared)."),
+				jen.Id("hb").Op("=").Op("&").Qual(runtimePath, "Heartbeat").Values(jen.Dict{
+					jen.Id("Send"): jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("payload").String()).Error().Block(
+						jen.List(jen.Id("_"), jen.Err()).Op(":=").Id("s").Dot("db").Dot("Exec").Call(jen.Id("ctx"), jen.Lit("SELECT pg_notify($1, $2)"), jen.Id("CacheChannel"), jen.Id("payload")),
+						jen.Return(jen.Err())),
+					jen.Id("Every"):  jen.Qual("time", "Second"),
+					jen.Id("MaxLag"): jen.Lit(3).Op("*").Qual("time", "Second"),
+				})),
 			jen.Case(jen.Interface(jen.Id("Config").Params().Op("*").Add(pgxID("ConnConfig")))).Block(
 				jen.Id("cfg").Op("=").Id("source").Dot("Config").Call()),
 			jen.Default().Block(jen.Return(jen.Qual("errors", "New").Call(jen.Lit("authentify: ListenCache: the Service's DB is neither a *pgxpool.Pool nor a *pgx.Conn, so there is no configuration to open the listener's connection with")))),
@@ -376,7 +387,7 @@ func (m *goModel) emitListenCache(f *jen.File) {
 					jen.Id("_").Op("=").Id("conn").Dot("Close").Call(jen.Id("ctx")),
 					jen.Return(jen.Nil(), jen.Err())),
 				jen.Return(jen.Id("cacheListenConn").Values(jen.Id("conn")), jen.Nil()),
-			), jen.Id("s").Dot("opts").Dot("logger"))),
+			), jen.Id("s").Dot("opts").Dot("logger"), jen.Id("hb"))),
 	)
 	f.Line()
 	f.Comment("cacheListenConn adapts the listener's pgx connection to runtime.ListenConn.")

@@ -216,6 +216,8 @@ func (s *Service) Cache() *runtime.Cache[Token] {
 // *pgx.Conn. Run it in its own goroutine at start-up: the cache serves nothing until
 // the listener listens, and whenever its connection is lost the cache stands aside
 // (every request reads the database) until it is back and the cache was emptied.
+// Over a pool it also pings itself every second and stands aside the same way while
+// a ping takes longer than 3s to come back (a lagging listener).
 // With the cache off it returns nil at once. New never starts it: New does not
 // touch the database.
 func (s *Service) ListenCache(ctx context.Context) error {
@@ -223,11 +225,21 @@ func (s *Service) ListenCache(ctx context.Context) error {
 		return nil
 	}
 	var cfg *pgx.ConnConfig
+	var hb *runtime.Heartbeat
 	switch source := s.db.(type) {
 	case interface {
 		Config() *pgxpool.Config
 	}:
 		cfg = source.Config().ConnConfig
+		// Lag detection pings through the pool (a single *pgx.Conn is not shared).
+		hb = &runtime.Heartbeat{
+			Every:  time.Second,
+			MaxLag: 3 * time.Second,
+			Send: func(ctx context.Context, payload string) error {
+				_, err := s.db.Exec(ctx, "SELECT pg_notify($1, $2)", CacheChannel, payload)
+				return err
+			},
+		}
 	case interface {
 		Config() *pgx.ConnConfig
 	}:
@@ -245,7 +257,7 @@ func (s *Service) ListenCache(ctx context.Context) error {
 			return nil, err
 		}
 		return cacheListenConn{conn}, nil
-	}, s.opts.logger)
+	}, s.opts.logger, hb)
 }
 
 // cacheListenConn adapts the listener's pgx connection to runtime.ListenConn.
