@@ -15,6 +15,7 @@ const Never time.Duration = -1
 // Settings are the knobs of a generated Service. Their defaults come from
 // authentify.yaml; each can be overridden at run time. Field comments give the
 // snake_case key used in authentify.yaml and in AUTHENTIFY_<KEY> variables.
+// Every field has a row in SettingsTable, which says how it is written.
 type Settings struct {
 	// TokenTTL (token_ttl) is the lifetime of an access token, or Never.
 	TokenTTL time.Duration
@@ -107,15 +108,17 @@ func DefaultSettings() Settings {
 	}
 }
 
-// SettingKeys returns every settings key in documentation order, as written
-// in authentify.yaml. secret_key is accepted only from the environment.
+// SettingKeys returns every settings key of authentify.yaml in
+// documentation order: the keys of SettingsTable but the secret key,
+// which is accepted only at run time.
 func SettingKeys() []string {
-	return []string{
-		"token_ttl", "refresh_token_ttl", "auto_refresh", "auto_refresh_interval",
-		"auto_refresh_max_ttl", "enforce_single_login", "enable_auth_restriction",
-		"hash_algorithm", "header_prefixes", "cookie_names", "keep_expired_tokens",
-		"refresh_grace_period", "max_sessions_per_user", "cache_size", "cache_max_age",
+	var keys []string
+	for _, info := range SettingsTable() {
+		if info.Kind != KindSecret {
+			keys = append(keys, info.Key)
+		}
 	}
+	return keys
 }
 
 // Clone returns a deep copy of s, so that a caller changing a slice of one

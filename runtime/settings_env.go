@@ -13,96 +13,86 @@ import (
 	"github.com/authentify-go/authentify/internal/textdist"
 )
 
-// secretKeyName is the setting accepted only from the environment.
-const secretKeyName = "secret_key"
-
 // EnvPrefix starts the name of every environment variable read by ApplyEnv:
 // AUTHENTIFY_TOKEN_TTL sets token_ttl.
 const EnvPrefix = "AUTHENTIFY_"
 
 // Set parses value, as written in an environment variable, into the setting
-// named key (a snake_case key of SettingKeys, or "secret_key"). On error s
-// is unchanged.
+// named key (a Key of SettingsTable). How it is read depends on the
+// setting's Kind; on error s is unchanged.
 //
-//   - token_ttl, refresh_token_ttl, auto_refresh_max_ttl: a Go duration
-//     (time.ParseDuration, e.g. 24h or 90m) or "none" for Never.
-//   - auto_refresh_interval, refresh_grace_period: a Go duration.
-//   - auto_refresh, enforce_single_login, enable_auth_restriction,
-//     keep_expired_tokens: a boolean as strconv.ParseBool reads it.
-//   - max_sessions_per_user: a non-negative integer (0: unlimited).
-//   - cache_size: a non-negative integer (0: off).
-//   - cache_max_age: a Go duration.
-//   - hash_algorithm: the name.
-//   - header_prefixes, cookie_names: a comma-separated list; spaces around
-//     items are trimmed; an empty value is an empty list.
-//   - secret_key: the raw bytes of value, or, if value starts with
+//   - KindDuration: a Go duration (time.ParseDuration, e.g. 24h or 90m),
+//     or "none" for Never where the setting's NoneOK allows it.
+//   - KindBool: a boolean as strconv.ParseBool reads it.
+//   - KindInt: a whole number (0 means the setting's Zero).
+//   - KindString: the text.
+//   - KindList: a comma-separated list; spaces around items are trimmed;
+//     an empty value is an empty list.
+//   - KindSecret: the raw bytes of value, or, if value starts with
 //     "base64:", the bytes it encodes (standard or URL alphabet, padded or
 //     not). Error messages never repeat a secret key.
 //
 // Set checks only syntax; call Validate afterwards.
 func (s *Settings) Set(key, value string) error {
+	info, ok := LookupSetting(key)
+	if !ok {
+		return fmt.Errorf("authentify: unknown setting %q; valid keys are %s", key, strings.Join(settableKeys(), ", "))
+	}
 	v := strings.TrimSpace(value)
-	switch key {
-	case "token_ttl":
-		return setTTL(&s.TokenTTL, key, v, true)
-	case "refresh_token_ttl":
-		return setTTL(&s.RefreshTokenTTL, key, v, true)
-	case "auto_refresh_max_ttl":
-		return setTTL(&s.AutoRefreshMaxTTL, key, v, true)
-	case "auto_refresh_interval":
-		return setTTL(&s.AutoRefreshInterval, key, v, false)
-	case "refresh_grace_period":
-		return setTTL(&s.RefreshGracePeriod, key, v, false)
-	case "auto_refresh":
-		return setBool(&s.AutoRefresh, key, v)
-	case "enforce_single_login":
-		return setBool(&s.EnforceSingleLogin, key, v)
-	case "enable_auth_restriction":
-		return setBool(&s.EnableAuthRestriction, key, v)
-	case "keep_expired_tokens":
-		return setBool(&s.KeepExpiredTokens, key, v)
-	case "max_sessions_per_user":
+	switch p := info.Ptr(s).(type) {
+	case *time.Duration:
+		return setTTL(p, key, v, info.NoneOK)
+	case *bool:
+		return setBool(p, key, v)
+	case *int:
 		n, err := strconv.Atoi(v)
 		if err != nil {
-			return fmt.Errorf("authentify: %s: %q is not a whole number; write 0 for unlimited or a number of sessions", key, v)
+			return fmt.Errorf("authentify: %s: %q is not a whole number; write 0 for %s or a number of %s", key, v, info.Zero, info.Unit)
 		}
-		s.MaxSessionsPerUser = n
-		return nil
-	case "cache_size":
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			return fmt.Errorf("authentify: %s: %q is not a whole number; write 0 for off or a number of tokens", key, v)
-		}
-		s.CacheSize = n
-		return nil
-	case "cache_max_age":
-		return setTTL(&s.CacheMaxAge, key, v, false)
-	case "hash_algorithm":
-		s.HashAlgorithm = v
-		return nil
-	case "header_prefixes":
-		s.HeaderPrefixes = splitList(v)
-		return nil
-	case "cookie_names":
-		s.CookieNames = splitList(v)
-		return nil
-	case secretKeyName:
-		k, err := parseSecretKey(value)
+		*p = n
+	case *string:
+		*p = v
+	case *[]string:
+		*p = splitList(v)
+	case *[]byte:
+		k, err := parseSecretKey(key, value)
 		if err != nil {
 			return err
 		}
-		s.SecretKey = k
-		return nil
+		*p = k
+	default:
+		panic(fmt.Sprintf("authentify: setting %s has unsupported type %T", key, p))
 	}
-	return fmt.Errorf("authentify: unknown setting %q; valid keys are %s", key, strings.Join(settableKeys(), ", "))
+	return nil
 }
 
-func settableKeys() []string { return append(SettingKeys(), secretKeyName) }
+// settableKeys returns every key of SettingsTable, the secret key included.
+func settableKeys() []string {
+	var keys []string
+	for _, info := range SettingsTable() {
+		keys = append(keys, info.Key)
+	}
+	return keys
+}
+
+// noneKeys lists the settings that accept none, as "a, b and c".
+func noneKeys() string {
+	var keys []string
+	for _, info := range SettingsTable() {
+		if info.NoneOK {
+			keys = append(keys, info.Key)
+		}
+	}
+	if len(keys) < 2 {
+		return strings.Join(keys, "")
+	}
+	return strings.Join(keys[:len(keys)-1], ", ") + " and " + keys[len(keys)-1]
+}
 
 func setTTL(dst *time.Duration, key, v string, noneOK bool) error {
 	if strings.EqualFold(v, "none") {
 		if !noneOK {
-			return fmt.Errorf("authentify: %s: %q is not allowed here; none is only valid for token_ttl, refresh_token_ttl and auto_refresh_max_ttl", key, v)
+			return fmt.Errorf("authentify: %s: %q is not allowed here; none is only valid for %s", key, v, noneKeys())
 		}
 		*dst = Never
 		return nil
@@ -141,9 +131,9 @@ func splitList(v string) []string {
 	return items
 }
 
-// parseSecretKey returns the bytes of a secret_key value. Its errors never
-// contain the value.
-func parseSecretKey(value string) ([]byte, error) {
+// parseSecretKey returns the bytes of the value of the secret setting key.
+// Its errors never contain the value.
+func parseSecretKey(key, value string) ([]byte, error) {
 	enc, ok := strings.CutPrefix(value, "base64:")
 	if !ok {
 		if value == "" {
@@ -162,7 +152,7 @@ func parseSecretKey(value string) ([]byte, error) {
 			firstErr = err
 		}
 	}
-	return nil, fmt.Errorf("authentify: %s: the value after \"base64:\" is not valid base64 (%v)", secretKeyName, firstErr)
+	return nil, fmt.Errorf("authentify: %s: the value after \"base64:\" is not valid base64 (%v)", key, firstErr)
 }
 
 // EnvTestPrefix starts variables reserved for test suites (such as
@@ -185,13 +175,13 @@ func (s *Settings) ApplyEnv(lookup func(string) (string, bool)) error {
 		return s.ApplyEnviron(os.Environ())
 	}
 	var errs []error
-	for _, key := range settableKeys() {
-		name := EnvPrefix + strings.ToUpper(key)
+	for _, info := range SettingsTable() {
+		name := info.Env()
 		v, ok := lookup(name)
 		if !ok || v == "" {
 			continue
 		}
-		if err := s.Set(key, v); err != nil {
+		if err := s.Set(info.Key, v); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", name, err))
 		}
 	}
@@ -217,9 +207,9 @@ func (s *Settings) ApplyEnviron(environ []string) error {
 // nearest valid name; nil when there is none. Names under EnvTestPrefix are
 // reserved for test suites and never reported.
 func CheckEnviron(environ []string) error {
-	valid := make([]string, 0, len(settableKeys()))
-	for _, k := range settableKeys() {
-		valid = append(valid, EnvPrefix+strings.ToUpper(k))
+	var valid []string
+	for _, info := range SettingsTable() {
+		valid = append(valid, info.Env())
 	}
 	var errs []error
 	seen := map[string]bool{}

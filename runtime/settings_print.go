@@ -66,32 +66,35 @@ func (s Settings) Format(f fmt.State, verb rune) {
 }
 
 // entries returns every setting as (snake_case key, printable value), in
-// SettingKeys order, secret_key last (redacted, or "" when unset).
+// SettingsTable order, the secret key last (redacted, or "" when unset).
 // Durations print as Go durations, Never as "none".
 func (s Settings) entries() []slog.Attr {
-	dur := func(d time.Duration) slog.Value { return slog.StringValue(formatTTL(d)) }
-	key := ""
-	if len(s.SecretKey) > 0 {
-		key = redactedKey
+	table := SettingsTable()
+	attrs := make([]slog.Attr, 0, len(table))
+	for _, info := range table {
+		var v slog.Value
+		switch p := info.Ptr(&s).(type) {
+		case *time.Duration:
+			v = slog.StringValue(formatTTL(*p))
+		case *bool:
+			v = slog.BoolValue(*p)
+		case *int:
+			v = slog.IntValue(*p)
+		case *string:
+			v = slog.StringValue(*p)
+		case *[]string:
+			v = slog.AnyValue(append([]string{}, *p...))
+		case *[]byte:
+			v = slog.StringValue("")
+			if len(*p) > 0 {
+				v = slog.StringValue(redactedKey)
+			}
+		default:
+			panic(fmt.Sprintf("authentify: setting %s has unsupported type %T", info.Key, p))
+		}
+		attrs = append(attrs, slog.Attr{Key: info.Key, Value: v})
 	}
-	return []slog.Attr{
-		{Key: "token_ttl", Value: dur(s.TokenTTL)},
-		{Key: "refresh_token_ttl", Value: dur(s.RefreshTokenTTL)},
-		slog.Bool("auto_refresh", s.AutoRefresh),
-		{Key: "auto_refresh_interval", Value: dur(s.AutoRefreshInterval)},
-		{Key: "auto_refresh_max_ttl", Value: dur(s.AutoRefreshMaxTTL)},
-		slog.Bool("enforce_single_login", s.EnforceSingleLogin),
-		slog.Bool("enable_auth_restriction", s.EnableAuthRestriction),
-		slog.String("hash_algorithm", s.HashAlgorithm),
-		slog.Any("header_prefixes", append([]string{}, s.HeaderPrefixes...)),
-		slog.Any("cookie_names", append([]string{}, s.CookieNames...)),
-		slog.Bool("keep_expired_tokens", s.KeepExpiredTokens),
-		{Key: "refresh_grace_period", Value: dur(s.RefreshGracePeriod)},
-		slog.Int("max_sessions_per_user", s.MaxSessionsPerUser),
-		slog.Int("cache_size", s.CacheSize),
-		{Key: "cache_max_age", Value: dur(s.CacheMaxAge)},
-		slog.String(secretKeyName, key),
-	}
+	return attrs
 }
 
 // LogValue implements slog.LogValuer: a group of the snake_case settings,
@@ -99,7 +102,7 @@ func (s Settings) entries() []slog.Attr {
 func (s Settings) LogValue() slog.Value { return slog.GroupValue(s.entries()...) }
 
 // MarshalJSON implements json.Marshaler: an object of the snake_case
-// settings in SettingKeys order, durations as text (none for Never),
+// settings in SettingsTable order, durations as text (none for Never),
 // secret_key "[redacted]" when set and "" otherwise.
 func (s Settings) MarshalJSON() ([]byte, error) {
 	var b strings.Builder

@@ -46,23 +46,7 @@ func (m *goModel) emitService(f *jen.File) {
 	f.Line()
 	f.Comment("DefaultSettings returns the settings of " + m.source + "; override them with WithSettings.")
 	f.Func().Id("DefaultSettings").Params().Add(rt("Settings")).Block(
-		jen.Return(rt("Settings").Values(jen.DictFunc(func(d jen.Dict) {
-			d[jen.Id("TokenTTL")] = durationCode(st.TokenTTL)
-			d[jen.Id("RefreshTokenTTL")] = durationCode(st.RefreshTokenTTL)
-			d[jen.Id("AutoRefresh")] = jen.Lit(st.AutoRefresh)
-			d[jen.Id("AutoRefreshInterval")] = durationCode(st.AutoRefreshInterval)
-			d[jen.Id("AutoRefreshMaxTTL")] = durationCode(st.AutoRefreshMaxTTL)
-			d[jen.Id("EnforceSingleLogin")] = jen.Lit(st.EnforceSingleLogin)
-			d[jen.Id("EnableAuthRestriction")] = jen.Lit(st.EnableAuthRestriction)
-			d[jen.Id("HashAlgorithm")] = jen.Lit(st.HashAlgorithm)
-			d[jen.Id("HeaderPrefixes")] = stringsCode(st.HeaderPrefixes)
-			d[jen.Id("CookieNames")] = stringsCode(st.CookieNames)
-			d[jen.Id("KeepExpiredTokens")] = jen.Lit(st.KeepExpiredTokens)
-			d[jen.Id("RefreshGracePeriod")] = durationCode(st.RefreshGracePeriod)
-			d[jen.Id("MaxSessionsPerUser")] = jen.Lit(st.MaxSessionsPerUser)
-			d[jen.Id("CacheSize")] = jen.Lit(st.CacheSize)
-			d[jen.Id("CacheMaxAge")] = durationCode(st.CacheMaxAge)
-		}))),
+		jen.Return(rt("Settings").Values(settingsDict(st))),
 	)
 	f.Line()
 

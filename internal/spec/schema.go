@@ -15,7 +15,7 @@ import (
 const SchemaURL = "https://raw.githubusercontent.com/authentify-go/authentify/main/authentify.schema.json"
 
 // keyDocs describes every key of authentify.yaml except the settings
-// (settingComments): editors show these through the JSON Schema.
+// (runtime.SettingsTable): editors show these through the JSON Schema.
 var keyDocs = map[string]string{
 	"version":             "Format of this file; must be 1.",
 	"package":             "Go package name of the generated code, normally the spec folder's name.",
@@ -46,7 +46,7 @@ const namePattern = `^[a-z][a-z0-9_]*$`
 // JSONSchema returns a JSON Schema (draft 2020-12) of authentify.yaml, with
 // a description of every key and the default of every optional one. It is
 // derived from the lists the loader checks against (top-level, user, token,
-// context and field keys, field types, id types, runtime.SettingKeys and
+// context and field keys, field types, id types, runtime.SettingsTable and
 // runtime.DefaultSettings), so the two cannot drift apart. The schema
 // checks shapes, names and types; rules across keys that it cannot express
 // (Go name collisions, settings that must agree) are left to the loader.
@@ -116,7 +116,12 @@ func JSONSchema() []byte {
 	}
 
 	settings := obj(runtime.SettingKeys(), "settings.", settingSchemas())
-	settings["properties"].(map[string]any)["secret_key"] = map[string]any{"not": map[string]any{}, "description": keyDocs["settings.secret_key"]}
+	for _, info := range runtime.SettingsTable() {
+		if info.Kind == runtime.KindSecret {
+			settings["properties"].(map[string]any)[info.Key] = map[string]any{"not": map[string]any{},
+				"description": keyDocs["settings."+info.Key]}
+		}
+	}
 
 	root := obj(topKeys, "", map[string]any{
 		"version":      map[string]any{"const": 1},
@@ -155,18 +160,29 @@ func JSONSchema() []byte {
 	return append(b, '\n')
 }
 
-// settingSchemas returns the schema of each setting, typed after its field
-// in runtime.Settings, with its runtime default and starter-spec comment.
+// durationPattern matches a Go duration; durationOrNone also none.
+const (
+	durationPattern = `^([0-9]+(\.[0-9]*)?(ns|us|µs|ms|s|m|h))+$`
+	durationOrNone  = `^(none|([0-9]+(\.[0-9]*)?(ns|us|µs|ms|s|m|h))+)$`
+)
+
+// settingSchemas returns the schema of each setting of authentify.yaml,
+// typed after its row of runtime.SettingsTable, with its runtime default
+// and its documentation.
 func settingSchemas() map[string]any {
 	def := runtime.DefaultSettings()
 	out := map[string]any{}
-	for _, k := range runtime.SettingKeys() {
+	for _, info := range runtime.SettingsTable() {
 		var s map[string]any
-		switch v := settingTarget(&def, k).(type) {
+		switch v := info.Ptr(&def).(type) {
 		case *time.Duration:
+			pattern := durationPattern
+			if info.NoneOK {
+				pattern = durationOrNone
+			}
 			s = map[string]any{
 				"anyOf": []any{
-					map[string]any{"type": "string", "pattern": `^(none|([0-9]+(\.[0-9]*)?(ns|us|µs|ms|s|m|h))+)$`},
+					map[string]any{"type": "string", "pattern": pattern},
 					map[string]any{"const": 0},
 				},
 				"default": formatDuration(*v),
@@ -178,22 +194,18 @@ func settingSchemas() map[string]any {
 			s = map[string]any{"type": "boolean", "default": *v}
 		case *string:
 			s = map[string]any{"type": "string", "default": *v}
-			if k == "hash_algorithm" {
-				s["enum"] = runtime.HashAlgorithms()
+			if len(info.Values) > 0 {
+				s["enum"] = info.Values
 			}
 		case *[]string:
 			s = map[string]any{"type": "array", "items": map[string]any{"type": "string"}, "default": *v}
 		case *int:
 			s = map[string]any{"type": "integer", "default": *v, "minimum": 0}
-		case *int64:
-			s = map[string]any{"type": "integer", "default": *v}
 		default:
-			s = map[string]any{}
+			continue // secrets never go in authentify.yaml
 		}
-		if c := settingComments[k]; c != "" {
-			s["description"] = strings.ToUpper(c[:1]) + c[1:] + "."
-		}
-		out[k] = s
+		s["description"] = strings.ToUpper(info.Doc[:1]) + info.Doc[1:] + "."
+		out[info.Key] = s
 	}
 	return out
 }

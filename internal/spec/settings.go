@@ -3,7 +3,6 @@ package spec
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -12,44 +11,6 @@ import (
 
 	"github.com/authentify-go/authentify/runtime"
 )
-
-// settingTarget returns a pointer to the field of s that key sets:
-// *time.Duration, *bool, *string or *[]string; nil for an unknown key.
-func settingTarget(s *runtime.Settings, key string) any {
-	switch key {
-	case "token_ttl":
-		return &s.TokenTTL
-	case "refresh_token_ttl":
-		return &s.RefreshTokenTTL
-	case "auto_refresh":
-		return &s.AutoRefresh
-	case "auto_refresh_interval":
-		return &s.AutoRefreshInterval
-	case "auto_refresh_max_ttl":
-		return &s.AutoRefreshMaxTTL
-	case "enforce_single_login":
-		return &s.EnforceSingleLogin
-	case "enable_auth_restriction":
-		return &s.EnableAuthRestriction
-	case "hash_algorithm":
-		return &s.HashAlgorithm
-	case "header_prefixes":
-		return &s.HeaderPrefixes
-	case "cookie_names":
-		return &s.CookieNames
-	case "keep_expired_tokens":
-		return &s.KeepExpiredTokens
-	case "refresh_grace_period":
-		return &s.RefreshGracePeriod
-	case "max_sessions_per_user":
-		return &s.MaxSessionsPerUser
-	case "cache_size":
-		return &s.CacheSize
-	case "cache_max_age":
-		return &s.CacheMaxAge
-	}
-	return nil
-}
 
 // validateSettings is Settings.Validate; a variable so that a test can check
 // how problems are positioned whatever the runtime's rules are.
@@ -73,13 +34,13 @@ func (l *loader) settings(e *entry, at ast.Node) runtime.Settings {
 	written := map[string]entry{}
 	for _, f := range entries {
 		written[f.key] = f
-		if f.key == "secret_key" {
+		info, known := runtime.LookupSetting(f.key)
+		if known && info.Kind == runtime.KindSecret {
 			l.mask(f.kv)
-			l.errorf(f.keyNode, f.path, "secrets do not belong in authentify.yaml; set AUTHENTIFY_SECRET_KEY or use WithSettings at run time")
+			l.errorf(f.keyNode, f.path, "secrets do not belong in authentify.yaml; %s", runTimeOnly(info))
 			continue // the other settings are still worth validating
 		}
-		target := settingTarget(&s, f.key)
-		if target == nil || !slices.Contains(keys, f.key) {
+		if !known {
 			msg := fmt.Sprintf("unknown setting %q", f.key)
 			if sg := suggest(f.key, keys); sg != "" {
 				msg += fmt.Sprintf(" (did you mean %q?)", sg)
@@ -92,7 +53,7 @@ func (l *loader) settings(e *entry, at ast.Node) runtime.Settings {
 			clean = false
 			continue
 		}
-		if !l.setting(f, target) {
+		if !l.setting(f, info, info.Ptr(&s)) {
 			clean = false
 		}
 	}
@@ -118,11 +79,16 @@ func (l *loader) settings(e *entry, at ast.Node) runtime.Settings {
 	return s
 }
 
-// setting decodes one value into target.
-func (l *loader) setting(f entry, target any) bool {
+// runTimeOnly says where a setting of KindSecret is set instead.
+func runTimeOnly(info runtime.SettingInfo) string {
+	return "set " + info.Env() + " or use WithSettings at run time"
+}
+
+// setting decodes the value of the setting info into target, its field.
+func (l *loader) setting(f entry, info runtime.SettingInfo, target any) bool {
 	switch t := target.(type) {
 	case *time.Duration:
-		d, ok := l.duration(f.value, f.path)
+		d, ok := l.duration(f.value, f.path, info.NoneOK)
 		if ok {
 			*t = d
 		}
@@ -146,7 +112,7 @@ func (l *loader) setting(f entry, target any) bool {
 		}
 		return ok
 	case *int:
-		v, ok := l.count(f.value, f.path)
+		v, ok := l.count(f.value, f.path, info.Zero)
 		if ok {
 			*t = v
 		}
@@ -155,9 +121,9 @@ func (l *loader) setting(f entry, target any) bool {
 	panic(fmt.Sprintf("spec: setting %s has unsupported type %T", f.key, target))
 }
 
-// count decodes a whole number (max_sessions_per_user); its range is
-// Validate's business.
-func (l *loader) count(n ast.Node, path string) (int, bool) {
+// count decodes a whole number (max_sessions_per_user), where 0 means
+// zero ("unlimited"); its range is Validate's business.
+func (l *loader) count(n ast.Node, path, zero string) (int, bool) {
 	if v, ok := n.(*ast.IntegerNode); ok {
 		if i, err := strconv.Atoi(v.Token.Value); err == nil {
 			return i, true
@@ -165,14 +131,19 @@ func (l *loader) count(n ast.Node, path string) (int, bool) {
 		l.errorf(n, path, "%s is not a whole number of a usable size", v.Token.Value)
 		return 0, false
 	}
-	l.errorf(n, path, "expected a whole number such as 0 (unlimited) or 5, not %s", describe(n))
+	l.errorf(n, path, "expected a whole number such as 0 (%s) or 5, not %s", zero, describe(n))
 	return 0, false
 }
 
-// duration decodes a Go duration ("24h", "90m", "1h30m"), `none`
-// (runtime.Never) or the integer 0.
-func (l *loader) duration(n ast.Node, path string) (time.Duration, bool) {
-	const want = `a duration such as 24h, 90m or 30s, or none for no limit`
+// duration decodes a Go duration ("24h", "90m", "1h30m"), the integer 0,
+// or `none` (runtime.Never) when noneOK.
+func (l *loader) duration(n ast.Node, path string, noneOK bool) (time.Duration, bool) {
+	want := `a duration such as 24h, 90m or 30s`
+	negative := "write 0 or a positive duration"
+	if noneOK {
+		want += `, or none for no limit`
+		negative = "write none for no limit"
+	}
 	switch v := n.(type) {
 	case *ast.IntegerNode:
 		if fmt.Sprint(v.Value) == "0" {
@@ -182,7 +153,11 @@ func (l *loader) duration(n ast.Node, path string) (time.Duration, bool) {
 		return 0, false
 	case *ast.StringNode:
 		if v.Value == "none" {
-			return runtime.Never, true
+			if noneOK {
+				return runtime.Never, true
+			}
+			l.errorf(n, path, "none is not allowed here: write %s", want)
+			return 0, false
 		}
 		d, err := time.ParseDuration(v.Value)
 		if err != nil {
@@ -190,7 +165,7 @@ func (l *loader) duration(n ast.Node, path string) (time.Duration, bool) {
 			return 0, false
 		}
 		if d < 0 {
-			l.errorf(n, path, "negative duration %q: write none for no limit", v.Value)
+			l.errorf(n, path, "negative duration %q: %s", v.Value, negative)
 			return 0, false
 		}
 		return d, true

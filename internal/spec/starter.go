@@ -16,25 +16,6 @@ func Minimal() []byte {
 	return []byte("version: 1\npackage: auth\n")
 }
 
-// settingComments documents each settings key in the starter spec.
-var settingComments = map[string]string{
-	"token_ttl":               "lifetime of an access token, or none (never expires)",
-	"refresh_token_ttl":       "refresh window; must exceed token_ttl; none: no refresh tokens",
-	"auto_refresh":            "slide the access token's expiry while the token is used",
-	"auto_refresh_interval":   "slide at most this often (0: on every request)",
-	"auto_refresh_max_ttl":    "absolute session lifetime from login, or none",
-	"enforce_single_login":    "a new login revokes the user's other sessions",
-	"enable_auth_restriction": "refuse header tokens in cookies and cookie tokens in headers",
-	"hash_algorithm":          "sha256 | sha384 | sha512 | sha512_256 | sha3_256",
-	"header_prefixes":         "accepted Authorization schemes (case-insensitive)",
-	"cookie_names":            "cookies searched for an access token, in order",
-	"keep_expired_tokens":     "revoke by setting revoked_at (kept for audit) instead of deleting",
-	"refresh_grace_period":    "a rotated refresh token reused this soon is a race, not theft (at most 60s)",
-	"max_sessions_per_user":   "live sessions per user; a new login revokes the oldest (0: unlimited)",
-	"cache_size":              "verified tokens cached in memory per instance (0: off); needs the listener",
-	"cache_max_age":           "longest time a cached token is served before it is read again",
-}
-
 // Starter returns a commented authentify.yaml showing every key with its
 // default, for package auth.
 func Starter() []byte { return StarterFor("auth") }
@@ -101,10 +82,17 @@ func StarterFor(pkg string) []byte {
 	b.WriteString("# A custom column is NOT NULL unless `nullable: true`, so it needs a default.\n")
 	line(0, "settings:", "defaults of the generated Service; each can be overridden at run time")
 	def := runtime.DefaultSettings()
-	for _, k := range runtime.SettingKeys() {
-		line(1, k+": "+settingYAML(settingTarget(&def, k)), settingComments[k])
+	var secrets []runtime.SettingInfo
+	for _, info := range runtime.SettingsTable() {
+		if info.Kind == runtime.KindSecret {
+			secrets = append(secrets, info)
+			continue
+		}
+		line(1, info.Key+": "+settingYAML(info.Ptr(&def)), info.Doc)
 	}
-	b.WriteString("  # secret_key never goes here: set AUTHENTIFY_SECRET_KEY or use WithSettings at run time.\n")
+	for _, info := range secrets {
+		b.WriteString("  # " + info.Key + " never goes here: " + runTimeOnly(info) + ".\n")
+	}
 	return []byte(b.String())
 }
 
