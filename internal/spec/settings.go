@@ -79,6 +79,20 @@ func (l *loader) settings(e *entry, at ast.Node) runtime.Settings {
 	return s
 }
 
+// noneKeys lists the settings that accept none, as "a, b and c".
+func noneKeys() string {
+	var keys []string
+	for _, info := range runtime.SettingsTable() {
+		if info.NoneOK {
+			keys = append(keys, info.Key)
+		}
+	}
+	if len(keys) < 2 {
+		return strings.Join(keys, "")
+	}
+	return strings.Join(keys[:len(keys)-1], ", ") + " and " + keys[len(keys)-1]
+}
+
 // runTimeOnly says where a setting of KindSecret is set instead.
 func runTimeOnly(info runtime.SettingInfo) string {
 	return "set " + info.Env() + " or use WithSettings at run time"
@@ -156,7 +170,7 @@ func (l *loader) duration(n ast.Node, path string, noneOK bool) (time.Duration, 
 			if noneOK {
 				return runtime.Never, true
 			}
-			l.errorf(n, path, "none is not allowed here: write %s", want)
+			l.errorf(n, path, "none is only valid for %s: write %s", noneKeys(), want)
 			return 0, false
 		}
 		d, err := time.ParseDuration(v.Value)
