@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"errors"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -100,6 +101,26 @@ func TestSettingsFieldCommentsNameTheirKey(t *testing.T) {
 		want := row.Field + " (" + row.Key
 		if !strings.Contains(strings.Join(strings.Fields(docs[row.Field]), " "), want) {
 			t.Errorf("the comment of Settings.%s does not start %q: %q", row.Field, want+")", docs[row.Field])
+		}
+	}
+}
+
+// TestValidateNamesTableKeys checks that every problem Validate reports
+// names a key of SettingsTable, so that the spec loader can put it at the
+// key's line.
+func TestValidateNamesTableKeys(t *testing.T) {
+	s := Settings{
+		AutoRefresh: true, AutoRefreshInterval: -1, RefreshGracePeriod: -1, MaxSessionsPerUser: -1,
+		CacheSize: -1, HashAlgorithm: "md5", SecretKey: []byte("short"),
+	}
+	err := s.Validate()
+	var se *SettingsError
+	if !errors.As(err, &se) || len(se.Problems) < 10 {
+		t.Fatalf("Validate() = %v, want many problems", err)
+	}
+	for _, p := range se.Problems {
+		if _, ok := LookupSetting(p.Key); !ok {
+			t.Errorf("Validate reports %q, not a key of SettingsTable: %s", p.Key, p.Message)
 		}
 	}
 }
