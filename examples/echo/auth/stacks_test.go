@@ -146,10 +146,10 @@ func TestEveryStackAnswersAlike(t *testing.T) {
 				{name: "missing", method: "GET", path: "/me", status: 401,
 					body: `{"message":"authentication required"}` + "\n", headers: map[string]string{"WWW-Authenticate": bearerRealm}},
 				{name: "malformed", method: "GET", path: "/me", prep: func(r *http.Request) { r.Header.Set("Authorization", "Bearer a b") }, status: 400,
-					body: `{"message":"malformed authorization header"}` + "\n",
+					body:    `{"message":"malformed authorization header"}` + "\n",
 					headers: map[string]string{"WWW-Authenticate": bearerRealm + `, error="invalid_request", error_description="malformed authorization header"`}},
 				{name: "unknown token", method: "GET", path: "/me", prep: func(r *http.Request) { r.Header.Set("Authorization", "Bearer demo_at_nope") }, status: 401,
-					body: `{"message":"the token is invalid"}` + "\n",
+					body:    `{"message":"the token is invalid"}` + "\n",
 					headers: map[string]string{"WWW-Authenticate": bearerRealm + `, error="invalid_token", error_description="the token is invalid"`}},
 				{name: "cross-origin cookie POST", method: "POST", path: "/me", prep: func(r *http.Request) {
 					cookie(r)
