@@ -42,7 +42,8 @@ import (
 // and `go build ./...`, `go vet ./...` and `go test ./...` run once in it
 // with GOFLAGS=-mod=mod GOPROXY=off GOWORK=off GOTOOLCHAIN=local, so nothing
 // is downloaded. run_test.go drives the generated Service against
-// PostgreSQL (a database of its own): issue, verify, the Echo middleware,
+// PostgreSQL (a database of its own): issue, verify, every HTTP adapter of the spec
+// over httptest (authenticated, missing, malformed, refused permission, cookie helpers),
 // refresh, the old refresh token refused, revoke, list sessions, and every
 // context field and custom column round-tripping.
 //
@@ -312,6 +313,14 @@ type runTestData struct {
 	Table      string // quoted token table
 	FoldField  string // JSON key of the first context field ("" without context fields)
 	FoldKey    string // FoldField in upper case: a key encoding/json would match to it
+	Adapters   []runTestAdapter
+}
+
+// runTestAdapter is one HTTP adapter of the spec: its kind and the Go name
+// of each of its names (base name → name after collision suffixes).
+type runTestAdapter struct {
+	Kind string
+	N    map[string]string
 }
 
 type runTestColumn struct{ Name, Expr string }
@@ -324,6 +333,14 @@ func newRunTestData(s *spec.Spec, importPath string) runTestData {
 		RefType:    userIDSQLType(s.User.IDType),
 		Lenient:    !s.Context.Strict,
 		Table:      quoteIdent(s.Table),
+	}
+	for _, a := range s.HTTPAdapters() {
+		n := map[string]string{}
+		for _, base := range []string{"Handler", "Require", "WriteTokenCookies", "WriteClearTokenCookies",
+			"TokenFrom", "Middleware", "SetTokenCookies", "ClearTokenCookies"} {
+			n[base] = s.AdapterName(a, base)
+		}
+		d.Adapters = append(d.Adapters, runTestAdapter{Kind: string(a), N: n})
 	}
 	if len(s.Context.Fields) > 0 {
 		d.FoldField = s.Context.Fields[0].Name
