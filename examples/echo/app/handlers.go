@@ -16,7 +16,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-		"github.com/authentify-go/authentify/examples/echo/auth"
+	"github.com/authentify-go/authentify/examples/echo/auth"
 	"github.com/authentify-go/authentify/runtime"
 	"golang.org/x/crypto/bcrypt"
 )
