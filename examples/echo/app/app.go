@@ -70,22 +70,23 @@ const RefreshPath = "/auth/refresh"
 // Other routers mount Routes themselves: examples/nethttp on ServeMux,
 // examples/echo5 on Echo v5.
 type App struct {
-	cfg   Config
-	pool  *pgxpool.Pool
-	svc   *auth.Service
-	users *Users
-	e     *echo.Echo
-	page  []pageFile
-	// ipExtractor returns the client address of a request (clientip).
-	ipExtractor func(*http.Request) string
-	log         *slog.Logger
-	cost        int
-	dummy       []byte // bcrypt hash compared against when the user does not exist
-	cookies     auth.CookieOptions
-	csrf        *http.CrossOriginProtection
+	cfg     Config
+	pool    *pgxpool.Pool
+	svc     *auth.Service
+	users   *Users
+	e       *echo.Echo
+	log     *slog.Logger
+	cost    int
+	dummy   []byte // bcrypt hash compared against when the user does not exist
+	cookies auth.CookieOptions
+	csrf    *http.CrossOriginProtection
 	// logins counts failed logins per username; nil when
 	// cfg.LoginFailureLimit is 0.
 	logins *lockout.Limiter
+	// page is the page served at "/" (page.go).
+	page []pageFile
+	// ipExtractor returns the client address of a request (clientip).
+	ipExtractor func(*http.Request) string
 }
 
 type options struct {
