@@ -17,18 +17,13 @@ import (
 	"github.com/authentify-go/authentify/examples/contract"
 	"github.com/authentify-go/authentify/examples/echo/app"
 	"github.com/authentify-go/authentify/examples/echo/auth"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/crypto/bcrypt"
 )
-
-// Mount builds an example's HTTP handler over the app: the router of its
-// main function.
-type Mount func(*app.App) (http.Handler, error)
 
 // Starter returns the contract.Starter of the example whose router mount
 // builds. The app hashes passwords at the lowest bcrypt cost and runs on the
 // Setup's clock; its log is discarded.
-func Starter(mount Mount) contract.Starter {
+func Starter(mount app.Mount) contract.Starter {
 	return func(t *testing.T, s contract.Setup) contract.Server {
 		t.Helper()
 		cfg, err := app.ConfigFromEnviron(s.Environ())
@@ -37,20 +32,16 @@ func Starter(mount Mount) contract.Starter {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
-		if err != nil {
-			t.Fatalf("database: %v", err)
-		}
-		t.Cleanup(pool.Close)
-		a, err := app.New(ctx, pool, cfg,
+		a, closeDB, err := app.Open(ctx, cfg,
 			app.WithBcryptCost(bcrypt.MinCost),
 			app.WithLogger(slog.New(slog.DiscardHandler)),
 			app.WithClock(s.Now),
 			app.WithAuthOptions(auth.WithClock(s.Now)),
 		)
 		if err != nil {
-			t.Fatalf("app.New: %v", err)
+			t.Fatalf("app.Open: %v", err)
 		}
+		t.Cleanup(closeDB)
 		h, err := mount(a)
 		if err != nil {
 			t.Fatalf("router: %v", err)
@@ -70,6 +61,6 @@ func Starter(mount Mount) contract.Starter {
 				t.Errorf("serve: %v", err)
 			}
 		})
-		return contract.Server{URL: "http://" + ln.Addr().String(), StopDatabase: pool.Close}
+		return contract.Server{URL: "http://" + ln.Addr().String(), StopDatabase: closeDB}
 	}
 }
