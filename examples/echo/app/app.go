@@ -263,3 +263,9 @@ func (a *App) onReuse(_ context.Context, tok auth.Token) {
 	a.log.Warn("refresh token reuse detected; session revoked",
 		"user_id", tok.UserID, "session_id", tok.ID, "device", tok.Context.Device)
 }
+
+// Cookies returns the shape of the token cookies: their names under
+// COOKIE_INSECURE or not, the refresh path. A router gives them to its
+// authentication middleware, which re-sends the access cookie after an
+// auto-refresh.
+func (a *App) Cookies() auth.CookieOptions { return a.cookies }
