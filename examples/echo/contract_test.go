@@ -1,16 +1,14 @@
 package main
 
 import (
-	"net/http"
 	"testing"
 
 	"github.com/authentify-go/authentify/examples/contract"
-	"github.com/authentify-go/authentify/examples/echo/app"
 	"github.com/authentify-go/authentify/examples/echo/app/apptest"
 )
 
 // TestContract runs the contract suite against this example: the Echo v4
 // router of package app.
 func TestContract(t *testing.T) {
-	contract.Run(t, apptest.Starter(func(a *app.App) (http.Handler, error) { return a.Echo(), nil }))
+	contract.Run(t, apptest.Starter(router))
 }
