@@ -40,8 +40,8 @@ func (a *App) echoRouter() (*echo.Echo, error) {
 		return nil, err
 	}
 	access := map[Access][]echo.MiddlewareFunc{
-		Authenticated: {authn, echoTokenBridge},
-		Beta:          {authn, echoTokenBridge, auth.Require(IsBeta)},
+		Authenticated: {authn},
+		Beta:          {authn, auth.Require(IsBeta)},
 	}
 	for _, rt := range a.Routes() {
 		e.Add(rt.Method, EchoPath(rt.Path), EchoHandler(rt.Handler), access[rt.Access]...)
