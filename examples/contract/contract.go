@@ -11,6 +11,9 @@
 //
 //	func TestContract(t *testing.T) { contract.Run(t, start) }
 //
+// RunMain checks the example's main path itself: it serves at ADDR over
+// DATABASE_URL, stops cleanly and refuses an unknown AUTHENTIFY_* variable.
+//
 // The suite knows nothing of the example's code: only its HTTP answers.
 package contract
 
