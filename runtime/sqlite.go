@@ -18,11 +18,17 @@ import (
 
 // LiteArg converts a value of a generated row field to the SQLite value the
 // generated schema stores: time.Time as Unix microseconds (INTEGER, the
-// precision PostgreSQL keeps), netip.Addr as its text form, []string as a
-// JSON array; nil pointers and nil lists as NULL. Other values are returned
-// as they are (database/sql converts them).
+// precision PostgreSQL keeps), netip.Addr and UUID as their text form,
+// []string as a JSON array; nil pointers, nil lists and nil []byte as NULL
+// (a driver may bind a nil []byte as an empty BLOB). Other values are
+// returned as they are (database/sql converts them).
 func LiteArg(v any) any {
 	switch x := v.(type) {
+	case []byte:
+		if x == nil {
+			return nil
+		}
+		return x
 	case time.Time:
 		return x.UnixMicro()
 	case *time.Time:
@@ -207,15 +213,22 @@ func LiteStoreError(err error) error {
 		return nil
 	case errors.Is(err, sql.ErrNoRows):
 		return ErrNotFound
-	case errors.Is(err, ErrNotFound), errors.Is(err, ErrUnavailable):
+	case errors.Is(err, ErrNotFound), errors.Is(err, ErrUnavailable), errors.As(err, new(*liteStoreFailure)):
 		return err
 	case IsLiteBusy(err), errors.Is(err, sql.ErrConnDone), errors.Is(err, driver.ErrBadConn),
 		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded),
 		strings.Contains(err.Error(), "sql: database is closed"):
 		return Unavailable(err)
 	}
-	return fmt.Errorf("authentify: token store: %w", err)
+	return &liteStoreFailure{err}
 }
+
+// liteStoreFailure is a classified permanent store error (a constraint
+// violation, a bug), so that classifying it again keeps it as it is.
+type liteStoreFailure struct{ err error }
+
+func (e *liteStoreFailure) Error() string { return "authentify: token store: " + e.err.Error() }
+func (e *liteStoreFailure) Unwrap() error { return e.err }
 
 // IsLiteBusy reports whether err is SQLite's SQLITE_BUSY or SQLITE_LOCKED
 // ("database is locked").

@@ -1,8 +1,15 @@
 // Command echo runs the authentify example app: token authentication for an
-// Echo API over PostgreSQL.
+// Echo API over SQLite (the default, nothing to install) or PostgreSQL.
+//
+//	COOKIE_INSECURE=true go run ./examples/echo
+//
+// uses the SQLite file authentify-example.db in the working folder
+// (DATABASE_URL=sqlite:PATH for another file);
 //
 //	DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable \
 //	ADDR=127.0.0.1:8080 COOKIE_INSECURE=true go run ./examples/echo
+//
+// uses PostgreSQL.
 //
 // Open http://127.0.0.1:8080/ for the page (register, log in, sessions). See
 // package app for the routes and the environment variables
@@ -26,6 +33,7 @@ import (
 	"time"
 
 	"github.com/authentify-go/authentify/examples/echo/app"
+	"github.com/authentify-go/authentify/litedb"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -36,6 +44,41 @@ func main() {
 	}
 }
 
+// open opens the database DATABASE_URL names, says which in the first log
+// line, and builds the app over it (creating the tables).
+func open(ctx context.Context, cfg app.Config) (*app.App, func(), error) {
+	initCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	path, sqlite, err := cfg.SQLitePath()
+	if err != nil {
+		return nil, nil, err
+	}
+	if sqlite {
+		slog.Info("database: SQLite file "+path+" (set DATABASE_URL=postgres://… to use PostgreSQL)", "engine", "sqlite", "path", path)
+		db, err := litedb.Open(initCtx, path)
+		if err != nil {
+			return nil, nil, fmt.Errorf("database: %w", err)
+		}
+		a, err := app.NewSQLite(initCtx, db, cfg)
+		if err != nil {
+			db.Close()
+			return nil, nil, err
+		}
+		return a, func() { db.Close() }, nil
+	}
+	slog.Info("database: PostgreSQL", "engine", "postgresql")
+	pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, nil, fmt.Errorf("database: %w", err)
+	}
+	a, err := app.New(initCtx, pool, cfg)
+	if err != nil {
+		pool.Close()
+		return nil, nil, err
+	}
+	return a, pool.Close, nil
+}
+
 func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -43,17 +86,11 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
-	if err != nil {
-		return fmt.Errorf("database: %w", err)
-	}
-	defer pool.Close()
-	initCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	a, err := app.New(initCtx, pool, cfg)
-	cancel()
+	a, closeDB, err := open(ctx, cfg)
 	if err != nil {
 		return err
 	}
+	defer closeDB()
 	// With the token cache on (AUTHENTIFY_CACHE_SIZE), its listener keeps it in
 	// step with every instance's changes; until it listens the cache serves
 	// nothing, so starting it in the background is safe.

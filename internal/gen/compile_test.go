@@ -312,6 +312,11 @@ type runTestData struct {
 	Table      string // quoted token table
 	FoldField  string // JSON key of the first context field ("" without context fields)
 	FoldKey    string // FoldField in upper case: a key encoding/json would match to it
+	PG         bool   // engines lists postgresql
+	Lite       bool   // engines lists sqlite
+	// LiteRefTable and LiteRefType are RefTable and RefType on SQLite.
+	LiteRefTable string
+	LiteRefType  string
 }
 
 type runTestColumn struct{ Name, Expr string }
@@ -324,7 +329,10 @@ func newRunTestData(s *spec.Spec, importPath string) runTestData {
 		RefType:    userIDSQLType(s.User.IDType),
 		Lenient:    !s.Context.Strict,
 		Table:      quoteIdent(s.Table),
+		PG:         s.Has(spec.EnginePostgreSQL),
+		Lite:       s.Has(spec.EngineSQLite),
 	}
+	d.LiteRefType = liteUserID(s).Type
 	if len(s.Context.Fields) > 0 {
 		d.FoldField = s.Context.Fields[0].Name
 		d.FoldKey = strings.ToUpper(d.FoldField)
@@ -348,6 +356,7 @@ func newRunTestData(s *spec.Spec, importPath string) runTestData {
 			d.RefTable = quoteIdent(schema) + "." + quoteIdent(name)
 		}
 		d.RefColumn = quoteIdent(r.Column)
+		d.LiteRefTable = quoteIdent(r.Table)
 	}
 	for _, f := range s.Context.Fields {
 		v := goValue(m, "context", f, f.Nullable)

@@ -20,7 +20,7 @@ type Spec struct {
 	// order: one store, schema and migrations folder each. Nil (no
 	// `engines` key) means DefaultEngines; use Has or EngineList.
 	Engines []Engine `json:",omitempty"`
-	Table   string // SQL table name
+	Table   string   // SQL table name
 	// RenamedFrom is the table's previous name (top-level `renamed_from`),
 	// or "": the generated migration renames the table instead of
 	// creating a new one. Renames are explicit, never guessed.

@@ -40,6 +40,7 @@ package app
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -72,7 +73,7 @@ const RefreshPath = "/auth/refresh"
 // the Echo router serving the HTTP contract of the package documentation.
 type App struct {
 	cfg     Config
-	pool    *pgxpool.Pool
+	pool    database
 	svc     *auth.Service
 	users   *Users
 	e       *echo.Echo
@@ -122,12 +123,26 @@ func WithAuthOptions(opts ...auth.Option) Option {
 	return func(o *options) { o.authOpts = append(o.authOpts, opts...) }
 }
 
-// New builds the app over pool: it validates cfg, creates the tables if they
-// are missing (users, then the token schema) and builds the router.
+// New builds the app over a PostgreSQL pool: it validates cfg, creates the
+// tables if they are missing (users, then the token schema) and builds the
+// router.
 func New(ctx context.Context, pool *pgxpool.Pool, cfg Config, opts ...Option) (*App, error) {
 	if pool == nil {
 		return nil, errors.New("app: nil database pool")
 	}
+	return build(ctx, pgDatabase{pool}, cfg, opts)
+}
+
+// NewSQLite is New over a SQLite database (see litedb.Open).
+func NewSQLite(ctx context.Context, db *sql.DB, cfg Config, opts ...Option) (*App, error) {
+	if db == nil {
+		return nil, errors.New("app: nil SQLite database")
+	}
+	return build(ctx, liteDatabase{db}, cfg, opts)
+}
+
+// build is New over either engine.
+func build(ctx context.Context, pool database, cfg Config, opts []Option) (*App, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
@@ -156,7 +171,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config, opts ...Option) (*
 	a := &App{
 		cfg:   cfg,
 		pool:  pool,
-		users: NewUsers(pool),
+		users: pool.users(),
 		log:   o.log,
 		cost:  o.cost,
 		cookies: auth.CookieOptions{
@@ -172,7 +187,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config, opts ...Option) (*
 		auth.WithPostAuth(a.recordIP),
 		auth.WithOnReuseDetected(a.onReuse),
 	}, o.authOpts...)
-	svc, err := auth.New(pool, authOpts...)
+	svc, err := pool.service(authOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -194,7 +209,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config, opts ...Option) (*
 	if a.csrf, err = runtime.NewCSRF(nil); err != nil {
 		return nil, err
 	}
-	if err := migrate(ctx, pool, svc.Settings()); err != nil {
+	if err := pool.migrate(ctx, svc.Settings()); err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}
 	if a.e, err = a.router(); err != nil {
