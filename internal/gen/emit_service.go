@@ -207,32 +207,36 @@ func (m *goModel) emitService(f *jen.File) {
 	f.Comment("configured cookie), authenticates the first valid one, slides its expiry when an")
 	f.Comment("auto-refresh is due and runs the hooks. It returns the token and the credential used.")
 	recv().Id("AuthenticateRequest").Params(jen.Id("r").Op("*").Qual("net/http", "Request")).Params(jen.Id("Token"), rt("Credential"), jen.Error()).Block(
-		jen.List(jen.Id("tok"), jen.Id("cred"), jen.Id("_"), jen.Err()).Op(":=").Id("s").Dot("authenticate").Call(jen.Id("r"), jen.Nil()),
+		jen.List(jen.Id("tok"), jen.Id("cred"), jen.Id("_"), jen.Err()).Op(":=").Qual(runtimePath, "AuthenticateRequest").Call(eng(), jen.Id("r"), jen.Nil(), jen.Id("s").Dot("requestHooks").Call()),
 		jen.Return(jen.Id("tok"), jen.Id("cred"), jen.Err()),
 	)
 	f.Line()
-	f.Comment("authenticate is AuthenticateRequest that drops cookie credentials of cross-origin")
-	f.Comment("unsafe requests when csrf is set, and reports whether an auto-refresh slid the")
-	f.Comment("returned token's expiry (the middleware then re-sends its cookie).")
-	recv().Id("authenticate").Params(jen.Id("r").Op("*").Qual("net/http", "Request"), jen.Id("csrf").Op("*").Qual("net/http", "CrossOriginProtection")).Params(jen.Id("Token"), rt("Credential"), jen.Bool(), jen.Error()).Block(
-		jen.List(jen.Id("creds"), jen.Err()).Op(":=").Add(eng().Dot("Extract").Call(jen.Id("r"))),
-		jen.If(jen.Err().Op("==").Nil()).Block(
-			jen.List(jen.Id("creds"), jen.Err()).Op("=").Qual(runtimePath, "DropCrossOriginCookies").Call(jen.Id("r"), jen.Id("creds"), jen.Id("csrf"))),
-		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Id("Token").Values(), rt("Credential").Values(), jen.False(), jen.Err())),
-		jen.Id("slid").Op(":=").Int64().Call(jen.Lit(-1)),
-		jen.Id("h").Op(":=").Add(rt("AuthHooks")).Types(jen.Id("Token")).Values(jen.Dict{
-			jen.Id("PostAutoRefresh"): jen.Func().Params(jen.Id("_").Qual("context", "Context"), jen.Id("t").Id("Token")).Params(jen.Id("Token"), jen.Error()).Block(
-				jen.Id("slid").Op("=").Id("t").Dot("ID"),
-				jen.If(jen.Id("f").Op(":=").Id("s").Dot("opts").Dot("postAutoRefresh"), jen.Id("f").Op("!=").Nil()).Block(
-					jen.Return(jen.Id("f").Call(jen.Id("r"), jen.Id("t")))),
-				jen.Return(jen.Id("t"), jen.Nil()),
-			),
-		}),
-		jen.If(jen.Id("f").Op(":=").Id("s").Dot("opts").Dot("postAuth"), jen.Id("f").Op("!=").Nil()).Block(
-			jen.Id("h").Dot("PostAuth").Op("=").Func().Params(jen.Id("_").Qual("context", "Context"), jen.Id("t").Id("Token")).Params(jen.Id("Token"), jen.Error()).Block(
-				jen.Return(jen.Id("f").Call(jen.Id("r"), jen.Id("t"))))),
-		jen.List(jen.Id("tok"), jen.Id("cred"), jen.Err()).Op(":=").Add(eng().Dot("AuthenticateAny").Call(jen.Id("r").Dot("Context").Call(), jen.Id("creds"), jen.Id("h"))),
-		jen.Return(jen.Id("tok"), jen.Id("cred"), jen.Err().Op("==").Nil().Op("&&").Id("slid").Op("==").Id("tok").Dot("ID"), jen.Err()),
+	f.Comment("requestHooks are the PostAuth and PostAutoRefresh hooks of every request authentication.")
+	recv().Id("requestHooks").Params().Add(rt("RequestHooks")).Types(jen.Id("Token")).Block(
+		jen.Return(rt("RequestHooks").Types(jen.Id("Token")).Values(jen.Dict{
+			jen.Id("PostAuth"):        jen.Id("s").Dot("opts").Dot("postAuth"),
+			jen.Id("PostAutoRefresh"): jen.Id("s").Dot("opts").Dot("postAutoRefresh"),
+		})),
+	)
+	f.Line()
+	f.Comment("httpAuth returns the framework-free request authentication every HTTP adapter")
+	f.Comment("runs: runtime.HTTPAuth over this Service's engine, hooks and logger.")
+	recv().Id("httpAuth").Params(jen.Id("cfg").Add(rt("HTTPConfig")).Types(jen.Id("Token"))).Params(jen.Op("*").Add(rt("HTTPAuth")).Types(jen.Id("Token")), jen.Error()).Block(
+		jen.Id("cfg").Dot("Cookies").Op("=").Id("s").Dot("cookieOptions").Call(jen.Id("cfg").Dot("Cookies")),
+		jen.Id("cfg").Dot("Hooks").Op("=").Id("s").Dot("requestHooks").Call(),
+		jen.Id("cfg").Dot("Logger").Op("=").Id("s").Dot("opts").Dot("logger"),
+		jen.Id("cfg").Dot("Prefix").Op("=").Id("Prefix"),
+		jen.Return(rt("NewHTTPAuth").Call(eng(), jen.Id("cfg"))),
+	)
+	f.Line()
+	f.Comment("CookieOptions shape the token cookies set by the cookie helpers of every HTTP")
+	f.Comment("adapter and re-sent by its middleware after an auto-refresh.")
+	f.Type().Id("CookieOptions").Op("=").Add(rt("CookieOptions"))
+	f.Line()
+	f.Comment("cookieOptions returns o with its defaults under the Service's settings.")
+	recv().Id("cookieOptions").Params(jen.Id("o").Id("CookieOptions")).Id("CookieOptions").Block(
+		jen.Id("st").Op(":=").Add(eng()).Dot("Settings").Call(),
+		jen.Return(jen.Id("o").Dot("WithDefaults").Call(jen.Op("&").Id("st"))),
 	)
 	f.Line()
 

@@ -156,5 +156,32 @@ func (m *goModel) emitToken(f *jen.File) error {
 	}
 	f.Func().Id("insertColumns").Params(params...).Block(body...)
 	f.Line()
+	m.emitTokenContext(f)
 	return nil
+}
+
+// emitTokenContext renders the framework-free context accessors of Token.
+func (m *goModel) emitTokenContext(f *jen.File) {
+	ctx := func() *jen.Statement { return jen.Qual("context", "Context") }
+	f.Comment("tokenKey is the key of the authenticated Token in an Echo context.")
+	f.Const().Id("tokenKey").Op("=").Lit("authentify." + m.spec.Package + ".token")
+	f.Line()
+	f.Comment("tokenContextKey is the context.Context key of the authenticated Token.")
+	f.Type().Id("tokenContextKey").Struct()
+	f.Line()
+	f.Comment("NewContext returns a copy of ctx that carries tok. Every HTTP middleware of this")
+	f.Comment("package stores the token it authenticated in the request's context this way.")
+	f.Func().Id("NewContext").Params(jen.Id("ctx").Add(ctx()), jen.Id("tok").Id("Token")).Add(ctx()).Block(
+		jen.Return(jen.Qual("context", "WithValue").Call(jen.Id("ctx"), jen.Id("tokenContextKey").Values(), jen.Op("&").Id("tok"))),
+	)
+	f.Line()
+	f.Comment("FromContext returns the token stored in ctx by NewContext (every HTTP middleware")
+	f.Comment("of this package does), e.g. auth.FromContext(r.Context()) in a net/http handler,")
+	f.Comment("also one mounted in Echo with echo.WrapHandler.")
+	f.Func().Id("FromContext").Params(jen.Id("ctx").Add(ctx())).Params(jen.Id("Token"), jen.Bool()).Block(
+		jen.List(jen.Id("t"), jen.Id("ok")).Op(":=").Id("ctx").Dot("Value").Call(jen.Id("tokenContextKey").Values()).Assert(jen.Op("*").Id("Token")),
+		jen.If(jen.Op("!").Id("ok")).Block(jen.Return(jen.Id("Token").Values(), jen.False())),
+		jen.Return(jen.Op("*").Id("t"), jen.True()),
+	)
+	f.Line()
 }

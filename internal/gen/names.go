@@ -18,6 +18,8 @@ const (
 	pgxPath     = "github.com/jackc/pgx/v5"
 	echoPath    = "github.com/labstack/echo/v4"
 	echoMWPath  = "github.com/labstack/echo/v4/middleware"
+	echo5Path   = "github.com/labstack/echo/v5"
+	echo5MWPath = "github.com/labstack/echo/v5/middleware"
 )
 
 // goModel is what the Go emitters render from. Every Go identifier derived

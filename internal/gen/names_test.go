@@ -36,7 +36,14 @@ func exported(name string) bool {
 // runtime.Record (spec.ReservedTokenNames). A new emitted name missing from
 // those lists fails here, before a spec can collide with it.
 func TestGeneratedNamesComplete(t *testing.T) {
-	s, err := spec.Load("authentify.yaml", []byte(namesSpec))
+	for _, http := range []string{"", "http: [nethttp]\n", "http: [echo5]\n", "http: [echo4, nethttp, echo5]\n", "http: [echo5, echo4, nethttp]\n", "http: [nethttp, echo4]\n"} {
+		t.Run(strings.TrimSpace(http), func(t *testing.T) { checkGeneratedNames(t, namesSpec+http) })
+	}
+}
+
+// checkGeneratedNames is TestGeneratedNamesComplete for one spec.
+func checkGeneratedNames(t *testing.T, src string) {
+	s, err := spec.Load("authentify.yaml", []byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,13 +73,20 @@ func TestGeneratedNamesComplete(t *testing.T) {
 	known := map[string]bool{}
 	for _, g := range spec.GeneratedNames() {
 		known[g.Name] = true
-		if len(d.pkg[g.Name]) == 0 {
-			t.Errorf("spec.GeneratedNames lists %s, which the generated package does not declare", g.Name)
+	}
+	declared := map[string]bool{}
+	for _, name := range s.DeclaredNames() {
+		declared[name] = true
+		if !known[name] {
+			t.Errorf("Spec.DeclaredNames lists %s, which spec.GeneratedNames lacks", name)
+		}
+		if len(d.pkg[name]) == 0 {
+			t.Errorf("Spec.DeclaredNames lists %s, which the generated package does not declare", name)
 		}
 	}
 	for name := range d.pkg {
-		if exported(name) && !derived[name] && !known[name] {
-			t.Errorf("the generated package declares %s (%v), which spec.GeneratedNames lacks", name, d.pkg[name])
+		if exported(name) && !derived[name] && !declared[name] {
+			t.Errorf("the generated package declares %s (%v), which Spec.DeclaredNames lacks", name, d.pkg[name])
 		}
 	}
 

@@ -174,7 +174,7 @@ func (l *loader) syntaxError(err error) {
 // The keys of each mapping of authentify.yaml, in documentation order; the
 // loader and the JSON Schema (schema.go) both read them.
 var (
-	topKeys     = []string{"version", "package", "engines", "table", "renamed_from", "user", "token", "context", "fields", "settings"}
+	topKeys     = []string{"version", "package", "engines", "table", "renamed_from", "user", "token", "context", "fields", "http", "settings"}
 	userKeys    = []string{"id_type", "references"}
 	tokenKeys   = []string{"prefix"}
 	contextKeys = []string{"strict", "fields"}
@@ -312,6 +312,10 @@ func (l *loader) spec(file *ast.File) *Spec {
 	l.nameEnums(s)
 	if e, ok := get["table"]; ok {
 		l.checkTableModel(s, e)
+	}
+
+	if e, ok := get["http"]; ok {
+		s.HTTP = l.httpAdapters(e)
 	}
 
 	settingsAt := anchor

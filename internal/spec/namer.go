@@ -44,13 +44,13 @@ func GeneratedNames() []GeneratedName {
 		}
 	}
 	add("the type", "Context", "Token", "Columns", "Service", "Option", "IssueOption", "Issued", "UserID",
-		"DB", "MiddlewareConfig", "CookieOptions", "PostAuthFunc")
-	add("the function", "New", "DefaultSettings", "TokenFrom", "Require", "HTTPError", "ContextValue")
+		"DB", "CookieOptions", "PostAuthFunc")
+	add("the function", "New", "DefaultSettings", "ContextValue", "FromContext", "NewContext")
 	add("the option function", "WithSettings", "WithClock", "WithPostAuth", "WithPostAutoRefresh",
 		"WithOnRevoke", "WithOnReuseDetected", "WithAccessTTL", "WithRefreshTTL", "WithColumns", "WithLogger")
 	add("the constant", "Prefix", "VersionTable", "CacheChannel")
 	add("the variable", "Migrations")
-	return out
+	return append(out, adapterGeneratedNames()...)
 }
 
 // QueryParams returns the parameter names of the generated SQL queries

@@ -21,6 +21,7 @@ var keyDocs = map[string]string{
 	"package":             "Go package name of the generated code, normally the spec folder's name.",
 	"engines":             "Database engines the package supports: postgresql (New, pgx) and/or sqlite (NewSQLite, database/sql, pure Go). Default: [postgresql].",
 	"table":               "PostgreSQL table holding one row per session.",
+	"http":                "The HTTP stacks the generated package serves, one generated file each: nethttp (net/http middleware), echo4 (Echo v4), echo5 (Echo v5). Default [echo4]. The first listed owns the plain names; a later one whose name is taken gets its suffix (HTTP, Echo4, Echo5).",
 	"renamed_from":        "The table's previous name, beside a changed table: the next migration renames it (a rename is never guessed). May be removed once that migration exists.",
 	"user":                "The owner of tokens.",
 	"user.id_type":        "Go and SQL type of user ids: int64 (bigint), int32 (integer), uuid, string (text).",
@@ -137,7 +138,9 @@ func JSONSchema() []byte {
 			"strict": map[string]any{"type": "boolean", "default": true},
 			"fields": fieldMap("#/$defs/contextField", keyDocs["context.fields"]),
 		}),
-		"fields":   fieldMap("#/$defs/column", keyDocs["fields"]),
+		"fields": fieldMap("#/$defs/column", keyDocs["fields"]),
+		"http": map[string]any{"type": "array", "minItems": 1, "uniqueItems": true, "default": []string{string(AdapterEcho4)},
+			"items": map[string]any{"enum": Adapters()}},
 		"settings": settings,
 	})
 	root["$schema"] = "https://json-schema.org/draft/2020-12/schema"

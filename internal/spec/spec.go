@@ -30,6 +30,10 @@ type Spec struct {
 	Context     Context
 	Fields      []Field          // custom token columns, in file order
 	Settings    runtime.Settings // spec values over runtime.DefaultSettings()
+	// HTTP lists the HTTP stacks the generated package serves, in spec
+	// order (top-level `http`); nil when the spec has no such key, which
+	// means DefaultAdapters (see HTTPAdapters).
+	HTTP []Adapter `json:",omitempty"`
 
 	// src locates keys for diagnostics raised after loading (see At).
 	src *source

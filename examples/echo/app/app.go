@@ -1,4 +1,4 @@
-// Package app is the example Echo application of authentify: registration,
+// Package app is the example application of authentify: registration,
 // login (header tokens or HttpOnly cookies), refresh, logout, session
 // management and a few protected routes, over the token package generated
 // from ../auth/authentify.yaml and a users table in PostgreSQL.
@@ -14,7 +14,7 @@
 //	POST   /auth/logout         authenticated                         204
 //	POST   /auth/logout-all     authenticated                         204
 //	GET    /auth/sessions       authenticated                         200 [{id, device, created_at, expires_at, current}]
-//	DELETE /auth/sessions/:id   authenticated                         204; 400; 404
+//	DELETE /auth/sessions/{id}  authenticated                         204; 400; 404
 //	GET    /me                  authenticated                         200 {user_id, username, device, session_id, created_at, expires_at}
 //	GET    /premium             authenticated, beta users only        200; 403
 //	GET    /healthz                                                   200; 503
@@ -44,11 +44,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"net/http"
 	"net/netip"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/authentify-go/authentify/examples/echo/app/clientip"
@@ -57,20 +55,21 @@ import (
 	"github.com/authentify-go/authentify/runtime"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
 	"golang.org/x/crypto/bcrypt"
-	"golang.org/x/time/rate"
 )
 
-// MaxBodySize is the largest request body accepted (413 beyond).
-const MaxBodySize = "64KB"
+// MaxBodySize is the largest request body accepted, in bytes (413 beyond).
+const MaxBodySize = 64 << 10
 
 // RefreshPath is the refresh endpoint, the only path the refresh cookie is
 // sent to. The cookie names are in config.go (Config.CookieNames).
 const RefreshPath = "/auth/refresh"
 
-// App is the example application: the token service, the users store and
-// the Echo router serving the HTTP contract of the package documentation.
+// App is the example application: the token service, the users store, the
+// handlers of the HTTP contract of the package documentation (Routes),
+// written once over net/http, and the Echo v4 router serving them (Echo).
+// Other routers mount Routes themselves: examples/nethttp on ServeMux,
+// examples/echo5 on Echo v5.
 type App struct {
 	cfg     Config
 	pool    database
@@ -85,6 +84,10 @@ type App struct {
 	// logins counts failed logins per username; nil when
 	// cfg.LoginFailureLimit is 0.
 	logins *lockout.Limiter
+	// page is the page served at "/" (page.go).
+	page []pageFile
+	// ipExtractor returns the client address of a request (clientip).
+	ipExtractor func(*http.Request) string
 }
 
 type options struct {
@@ -169,11 +172,12 @@ func build(ctx context.Context, pool database, cfg Config, opts []Option) (*App,
 	}
 	settings.CookieNames = []string{accessCookie}
 	a := &App{
-		cfg:   cfg,
-		pool:  pool,
-		users: pool.users(),
-		log:   o.log,
-		cost:  o.cost,
+		cfg:         cfg,
+		pool:        pool,
+		users:       pool.users(),
+		log:         o.log,
+		cost:        o.cost,
+		ipExtractor: clientip.Extractor(cfg.TrustedProxies),
 		cookies: auth.CookieOptions{
 			AccessName:  accessCookie,
 			RefreshName: refreshCookie,
@@ -212,16 +216,19 @@ func build(ctx context.Context, pool database, cfg Config, opts []Option) (*App,
 	if err := pool.migrate(ctx, svc.Settings()); err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}
-	if a.e, err = a.router(); err != nil {
+	if a.page, err = loadPage(); err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	if a.e, err = a.echoRouter(); err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}
 	return a, nil
 }
 
-// Handler returns the app's HTTP handler.
+// Handler returns the app's HTTP handler: the Echo v4 router.
 func (a *App) Handler() http.Handler { return a.e }
 
-// Echo returns the app's Echo instance, e.g. to Start and Shutdown it.
+// Echo returns the app's Echo v4 router, e.g. to Start and Shutdown it.
 func (a *App) Echo() *echo.Echo { return a.e }
 
 // Service returns the token service.
@@ -230,126 +237,11 @@ func (a *App) Service() *auth.Service { return a.svc }
 // Users returns the users store.
 func (a *App) Users() *Users { return a.users }
 
-// router builds the Echo instance with every route of the contract.
-func (a *App) router() (*echo.Echo, error) {
-	e := echo.New()
-	e.HideBanner, e.HidePort = true, true
-	e.HTTPErrorHandler = a.handleError
-	// c.RealIP, and so the rate limits, the session's IP address and the
-	// last_used_ip hook, see the client behind the trusted proxies only.
-	e.IPExtractor = clientip.Extractor(a.cfg.TrustedProxies)
-	e.Server.ReadHeaderTimeout = 10 * time.Second
-	e.Server.ReadTimeout = 30 * time.Second
-	e.Server.WriteTimeout = 30 * time.Second
-	e.Server.IdleTimeout = 2 * time.Minute
-	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
-		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
-			a.log.Error("panic", "method", c.Request().Method, "route", c.Path(), "err", err, "stack", string(stack))
-			return err
-		},
-	}))
-	e.Use(middleware.BodyLimit(MaxBodySize))
-
-	// The middleware re-sends the access cookie after an auto-refresh; it
-	// must shape it like the cookies set at login.
-	authn, err := a.svc.MiddlewareWithConfig(auth.MiddlewareConfig{Cookies: a.cookies})
-	if err != nil {
-		return nil, err
-	}
-	beta := auth.Require(func(t *auth.Token) bool { return t.Context.BetaFeatures })
-	// Separate buckets, so that refreshing does not use up the logins of a
-	// client, and registering (bcrypt) is limited too.
-	registerLimit, loginLimit, refreshLimit := a.rateLimiter(), a.rateLimiter(), a.rateLimiter()
-
-	e.POST("/auth/register", a.register, registerLimit)
-	e.POST("/auth/login", a.loginHeader, loginLimit)
-	e.POST("/auth/login/cookie", a.loginCookie, loginLimit)
-	e.POST(RefreshPath, a.refresh, refreshLimit)
-	e.POST("/auth/logout", a.logout, authn)
-	e.POST("/auth/logout-all", a.logoutAll, authn)
-	e.GET("/auth/sessions", a.sessions, authn)
-	e.DELETE("/auth/sessions/:id", a.deleteSession, authn)
-	e.GET("/me", a.me, authn)
-	e.GET("/premium", a.premium, authn, beta)
-	e.GET("/healthz", a.healthz)
-	if err := pageRoutes(e); err != nil {
-		return nil, err
-	}
-	return e, nil
-}
-
-// rateLimiter limits each client (c.RealIP, bucketed by clientip.Bucket: an
-// IPv4 address or an IPv6 /64) to cfg.RateLimit requests per second with
-// bursts of cfg.RateBurst, answering 429 with Retry-After. It is a no-op when
-// the limit is 0.
-func (a *App) rateLimiter() echo.MiddlewareFunc {
-	if a.cfg.RateLimit == 0 {
-		return func(next echo.HandlerFunc) echo.HandlerFunc { return next }
-	}
-	retry := strconv.Itoa(int(math.Ceil(1 / a.cfg.RateLimit)))
-	return middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
-		Store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
-			Rate:  rate.Limit(a.cfg.RateLimit),
-			Burst: a.cfg.RateBurst,
-		}),
-		IdentifierExtractor: func(c echo.Context) (string, error) {
-			ip, _ := clientip.Parse(c.RealIP())
-			return clientip.Bucket(ip), nil
-		},
-		DenyHandler: func(c echo.Context, _ string, _ error) error {
-			c.Response().Header().Set("Retry-After", retry)
-			return echo.NewHTTPError(http.StatusTooManyRequests, "too many requests; retry later")
-		},
-	})
-}
-
-// errorBody is the JSON body of every error response.
-type errorBody struct {
-	Error string `json:"error"`
-}
-
-// handleError writes every error as {"error": "..."} with its status. It
-// keeps the headers already set (WWW-Authenticate, Retry-After), answers 503
-// for a database outage and logs 5xx errors (never tokens: errors of the
-// token package carry none).
-func (a *App) handleError(err error, c echo.Context) {
-	if c.Response().Committed {
-		return
-	}
-	code, msg := http.StatusInternalServerError, http.StatusText(http.StatusInternalServerError)
-	var he *echo.HTTPError
-	switch {
-	case errors.As(err, &he):
-		if inner, ok := he.Internal.(*echo.HTTPError); ok {
-			he = inner
-		}
-		code = he.Code
-		if m, ok := he.Message.(string); ok {
-			msg = m
-		} else if he.Message != nil {
-			msg = fmt.Sprint(he.Message)
-		}
-	case errors.Is(err, runtime.ErrUnavailable):
-		code, msg = http.StatusServiceUnavailable, "service temporarily unavailable"
-		c.Response().Header().Set("Retry-After", runtime.RetryAfterSeconds)
-	}
-	if code >= http.StatusInternalServerError {
-		a.log.Error("request failed", "method", c.Request().Method, "route", c.Path(), "status", code, "err", err)
-	}
-	if c.Request().Method == http.MethodHead {
-		err = c.NoContent(code)
-	} else {
-		err = c.JSON(code, errorBody{Error: msg})
-	}
-	if err != nil {
-		a.log.Error("write error response", "err", err)
-	}
-}
-
-// clientIP is the client address of r as c.RealIP reports it (the Echo
-// IPExtractor: the peer, or the client behind a trusted proxy), unmapped.
+// clientIP is the client address of r, unmapped: its TCP peer, or the
+// client behind a trusted proxy (Config.TrustedProxies). It keys the rate
+// limits and is recorded in the session (ip_address, last_used_ip).
 func (a *App) clientIP(r *http.Request) (netip.Addr, bool) {
-	return clientip.Parse(a.e.IPExtractor(r))
+	return clientip.Parse(a.ipExtractor(r))
 }
 
 // recordIP is the PostAuth hook: it stores the request's IP in last_used_ip
@@ -386,3 +278,9 @@ func (a *App) onReuse(_ context.Context, tok auth.Token) {
 	a.log.Warn("refresh token reuse detected; session revoked",
 		"user_id", tok.UserID, "session_id", tok.ID, "device", tok.Context.Device)
 }
+
+// Cookies returns the shape of the token cookies: their names under
+// COOKIE_INSECURE or not, the refresh path. A router gives them to its
+// authentication middleware, which re-sends the access cookie after an
+// auto-refresh.
+func (a *App) Cookies() auth.CookieOptions { return a.cookies }

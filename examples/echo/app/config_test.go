@@ -154,3 +154,21 @@ func TestConfigFromEnv(t *testing.T) {
 		})
 	}
 }
+
+// TestUnknownAuthentifyVariableStopsTheApp: an AUTHENTIFY_* variable that
+// names no setting is a configuration error (main refuses to start).
+func TestUnknownAuthentifyVariableStopsTheApp(t *testing.T) {
+	t.Parallel()
+	_, err := app.ConfigFromEnviron([]string{"AUTHENTIFY_TOKEN_TLL=1h", "ADDR=127.0.0.1:0"})
+	if err == nil || !strings.Contains(err.Error(), "AUTHENTIFY_TOKEN_TLL") || !strings.Contains(err.Error(), "AUTHENTIFY_TOKEN_TTL") {
+		t.Errorf("ConfigFromEnviron with a typo = %v; want an error naming it and the setting meant", err)
+	}
+	_, err = app.ConfigFromEnviron([]string{"AUTHENTIFY_TOKEN_TLL=1h", "AUTH_RATE_LIMIT=x"})
+	if err == nil || !strings.Contains(err.Error(), "AUTHENTIFY_TOKEN_TLL") || !strings.Contains(err.Error(), "AUTH_RATE_LIMIT") {
+		t.Errorf("both problems must be reported: %v", err)
+	}
+	cfg, err := app.ConfigFromEnviron([]string{"AUTHENTIFY_TOKEN_TTL=1h", "AUTHENTIFY_MAX_SESSIONS_PER_USER=3", "AUTHENTIFY_TEST_DATABASE_URL=x", "PATH=/bin"})
+	if err != nil || cfg.Settings.MaxSessionsPerUser != 3 {
+		t.Errorf("valid environment = %+v, %v", cfg.Settings, err)
+	}
+}

@@ -16,10 +16,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/authentify-go/authentify/examples/echo/app/clientip"
 	"github.com/authentify-go/authentify/examples/echo/auth"
 	"github.com/authentify-go/authentify/runtime"
-	"github.com/labstack/echo/v4"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -32,27 +30,37 @@ const (
 
 // errInvalidCredentials is the single answer to a failed login, whether the
 // user is unknown or the password wrong.
-func errInvalidCredentials() error {
-	return echo.NewHTTPError(http.StatusUnauthorized, "invalid username or password")
-}
+var errInvalidCredentials = &Error{Status: http.StatusUnauthorized, Message: "invalid username or password"}
 
 func badRequest(format string, args ...any) error {
-	return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf(format, args...))
+	return &Error{Status: http.StatusBadRequest, Message: fmt.Sprintf(format, args...)}
+}
+
+// writeJSON writes v as the JSON body of a status answer.
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	if err := json.NewEncoder(w).Encode(v); err != nil {
+		return fmt.Errorf("write response: %w", err)
+	}
+	return nil
 }
 
 // decodeJSON reads the request body into dst: one JSON value, no unknown
 // fields, no trailing data, Content-Type application/json (or none). An
 // empty body is an error unless allowEmpty, in which case dst is untouched
 // and decodeJSON reports false.
-func decodeJSON(c echo.Context, dst any, allowEmpty bool) (bool, error) {
-	req := c.Request()
-	if ct := req.Header.Get(echo.HeaderContentType); ct != "" {
+//
+// The body is read through http.MaxBytesReader: beyond MaxBodySize the
+// answer is 413.
+func decodeJSON(w http.ResponseWriter, r *http.Request, dst any, allowEmpty bool) (bool, error) {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil || mt != echo.MIMEApplicationJSON {
-			return false, echo.NewHTTPError(http.StatusUnsupportedMediaType, "Content-Type must be application/json")
+		if err != nil || mt != "application/json" {
+			return false, &Error{Status: http.StatusUnsupportedMediaType, Message: "Content-Type must be application/json"}
 		}
 	}
-	dec := json.NewDecoder(req.Body)
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBodySize))
 	dec.DisallowUnknownFields()
 	err := dec.Decode(dst)
 	if err == nil {
@@ -63,12 +71,12 @@ func decodeJSON(c echo.Context, dst any, allowEmpty bool) (bool, error) {
 			}
 		}
 	}
-	var he *echo.HTTPError
+	var tooLarge *http.MaxBytesError
 	switch {
 	case err == nil:
 		return true, nil
-	case errors.As(err, &he): // BodyLimit: 413
-		return false, he
+	case errors.As(err, &tooLarge):
+		return false, &Error{Status: http.StatusRequestEntityTooLarge, Message: fmt.Sprintf("request body is larger than %d bytes", MaxBodySize)}
 	case errors.Is(err, io.EOF) && allowEmpty:
 		return false, nil
 	case errors.Is(err, io.EOF):
@@ -111,9 +119,9 @@ type userResponse struct {
 	Username string `json:"username"`
 }
 
-func (a *App) register(c echo.Context) error {
+func (a *App) register(w http.ResponseWriter, r *http.Request) error {
 	var req registerRequest
-	if _, err := decodeJSON(c, &req, false); err != nil {
+	if _, err := decodeJSON(w, r, &req, false); err != nil {
 		return err
 	}
 	if !validUsername(req.Username) {
@@ -126,14 +134,14 @@ func (a *App) register(c echo.Context) error {
 	if err != nil {
 		return fmt.Errorf("hash password: %w", err)
 	}
-	u, err := a.users.Create(c.Request().Context(), req.Username, hash, req.Beta)
+	u, err := a.users.Create(r.Context(), req.Username, hash, req.Beta)
 	if errors.Is(err, ErrUsernameTaken) {
-		return echo.NewHTTPError(http.StatusConflict, "username already taken")
+		return &Error{Status: http.StatusConflict, Message: "username already taken"}
 	}
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, userResponse{ID: u.ID, Username: u.Username})
+	return writeJSON(w, http.StatusCreated, userResponse{ID: u.ID, Username: u.Username})
 }
 
 // loginRequest is the body of POST /auth/login and /auth/login/cookie.
@@ -169,32 +177,35 @@ func newTokenResponse(iss auth.Issued) tokenResponse {
 
 // sendTokens writes issued tokens: JSON for a header session, HttpOnly
 // cookies and 204 for a cookie session. Token responses are never cached.
-func (a *App) sendTokens(c echo.Context, iss auth.Issued, status int) error {
-	h := c.Response().Header()
-	h.Set(echo.HeaderCacheControl, "no-store")
+func (a *App) sendTokens(w http.ResponseWriter, iss auth.Issued, status int) error {
+	h := w.Header()
+	h.Set("Cache-Control", "no-store")
 	h.Set("Pragma", "no-cache")
 	if iss.Token.Transport == runtime.TransportCookie {
-		a.svc.SetTokenCookies(c, iss, a.cookies)
-		return c.NoContent(http.StatusNoContent)
+		a.writeTokenCookies(w, iss)
+		w.WriteHeader(http.StatusNoContent)
+		return nil
 	}
-	return c.JSON(status, newTokenResponse(iss))
+	return writeJSON(w, status, newTokenResponse(iss))
 }
 
-func (a *App) loginHeader(c echo.Context) error { return a.login(c, runtime.TransportHeader) }
+func (a *App) loginHeader(w http.ResponseWriter, r *http.Request) error {
+	return a.login(w, r, runtime.TransportHeader)
+}
 
-func (a *App) loginCookie(c echo.Context) error {
+func (a *App) loginCookie(w http.ResponseWriter, r *http.Request) error {
 	// Login CSRF: a cross-site page must not log the browser into another account.
-	if err := a.csrf.Check(c.Request()); err != nil {
-		return auth.HTTPError(c, "", fmt.Errorf("%w: %w", runtime.ErrCrossOrigin, err))
+	if err := a.csrf.Check(r); err != nil {
+		return fmt.Errorf("%w: %w", runtime.ErrCrossOrigin, err)
 	}
-	return a.login(c, runtime.TransportCookie)
+	return a.login(w, r, runtime.TransportCookie)
 }
 
 // login checks the credentials and issues a session over transport t, its
 // context holding the device, client IP, app version and the user's beta flag.
-func (a *App) login(c echo.Context, t runtime.Transport) error {
+func (a *App) login(w http.ResponseWriter, r *http.Request, t runtime.Transport) error {
 	var req loginRequest
-	if _, err := decodeJSON(c, &req, false); err != nil {
+	if _, err := decodeJSON(w, r, &req, false); err != nil {
 		return err
 	}
 	switch {
@@ -207,8 +218,8 @@ func (a *App) login(c echo.Context, t runtime.Transport) error {
 	case utf8.RuneCountInString(req.AppVersion) > maxAppVersion:
 		return badRequest("app_version must be at most %d characters", maxAppVersion)
 	}
-	ctx := c.Request().Context()
-	attempt, err := a.loginAttempt(c, req.Username)
+	ctx := r.Context()
+	attempt, err := a.loginAttempt(req.Username)
 	if err != nil {
 		return err
 	}
@@ -221,7 +232,7 @@ func (a *App) login(c echo.Context, t runtime.Transport) error {
 	}
 	tc := auth.Context{Device: req.Device, AppVersion: req.AppVersion, BetaFeatures: u.Beta}
 	var cols auth.Columns
-	if ip, ok := clientip.Parse(c.RealIP()); ok {
+	if ip, ok := a.clientIP(r); ok {
 		tc.IPAddress = ip
 		cols.LastUsedIP = &ip
 	}
@@ -234,7 +245,7 @@ func (a *App) login(c echo.Context, t runtime.Transport) error {
 	if err != nil {
 		return err
 	}
-	return a.sendTokens(c, iss, http.StatusOK)
+	return a.sendTokens(w, iss, http.StatusOK)
 }
 
 // checkPassword returns the user when the password matches. An unknown user
@@ -245,12 +256,12 @@ func (a *App) checkPassword(ctx context.Context, username, password string) (Use
 	switch {
 	case errors.Is(err, ErrUserNotFound):
 		_ = bcrypt.CompareHashAndPassword(a.dummy, prehash(password))
-		return User{}, errInvalidCredentials()
+		return User{}, errInvalidCredentials
 	case err != nil:
 		return User{}, err
 	}
 	if bcrypt.CompareHashAndPassword(u.PasswordHash, prehash(password)) != nil {
-		return User{}, errInvalidCredentials()
+		return User{}, errInvalidCredentials
 	}
 	return u, nil
 }
@@ -268,34 +279,34 @@ type refreshRequest struct {
 // token came from (body: header flow, cookie: cookie flow), so that under
 // enable_auth_restriction each session refreshes only through its own
 // transport. It may answer with Set-Cookie, so it runs the CSRF check first.
-func (a *App) refresh(c echo.Context) error {
-	if err := a.csrf.Check(c.Request()); err != nil {
-		return auth.HTTPError(c, "", fmt.Errorf("%w: %w", runtime.ErrCrossOrigin, err))
+func (a *App) refresh(w http.ResponseWriter, r *http.Request) error {
+	if err := a.csrf.Check(r); err != nil {
+		return fmt.Errorf("%w: %w", runtime.ErrCrossOrigin, err)
 	}
 	var req refreshRequest
-	if _, err := decodeJSON(c, &req, true); err != nil {
+	if _, err := decodeJSON(w, r, &req, true); err != nil {
 		return err
 	}
 	raw, from := req.RefreshToken, runtime.TransportHeader
 	if raw == "" {
-		if ck, err := c.Cookie(a.cookies.RefreshName); err == nil {
+		if ck, err := r.Cookie(a.cookies.RefreshName); err == nil {
 			raw, from = ck.Value, runtime.TransportCookie
 		}
 	}
 	if raw == "" {
 		return badRequest("refresh_token is required, in the body or the %s cookie", a.cookies.RefreshName)
 	}
-	iss, err := a.svc.RefreshTokenFrom(c.Request().Context(), raw, from)
-	if err != nil {
-		herr := auth.HTTPError(c, "", err) // 503 on outage stays 503
-		if r := runtime.ReasonOf(err); r != "" {
-			if he, ok := herr.(*echo.HTTPError); ok {
-				he.Message = refreshMessage(r)
-			}
-		}
-		return herr
+	iss, err := a.svc.RefreshTokenFrom(r.Context(), raw, from)
+	if reason := runtime.ReasonOf(err); reason != "" && !errors.Is(err, runtime.ErrUnavailable) {
+		// A refused refresh token: 401 with the challenge's headers, and a
+		// message saying what to do. An outage stays a 503.
+		ch := runtime.ChallengeFor(err, "")
+		return &Error{Status: ch.Status, Message: refreshMessage(reason), Headers: ch.Headers, Err: err}
 	}
-	return a.sendTokens(c, iss, http.StatusOK)
+	if err != nil {
+		return err
+	}
+	return a.sendTokens(w, iss, http.StatusOK)
 }
 
 // refreshMessage explains a refused refresh token.
@@ -316,35 +327,47 @@ func refreshMessage(r runtime.Reason) string {
 	}
 }
 
-// current returns the token the middleware authenticated; the routes using
-// it are behind the middleware.
-func current(c echo.Context) auth.Token {
-	tok, _ := auth.TokenFrom(c)
-	return tok
+// current returns the token the authentication middleware of the router
+// put in the request's context. The routes using it are behind the
+// middleware; were one not, it answers 401 rather than serve a zero token.
+func current(r *http.Request) (auth.Token, error) {
+	tok, ok := tokenFrom(r.Context())
+	if !ok {
+		return auth.Token{}, &runtime.AuthError{Reason: runtime.ReasonMissing}
+	}
+	return tok, nil
 }
 
 // logout revokes the current session and clears its cookies.
-func (a *App) logout(c echo.Context) error {
-	tok := current(c)
-	if err := a.svc.RevokeToken(c.Request().Context(), tok); err != nil && !errors.Is(err, runtime.ErrNotFound) {
+func (a *App) logout(w http.ResponseWriter, r *http.Request) error {
+	tok, err := current(r)
+	if err != nil {
+		return err
+	}
+	if err := a.svc.RevokeToken(r.Context(), tok); err != nil && !errors.Is(err, runtime.ErrNotFound) {
 		return err
 	}
 	if tok.Transport == runtime.TransportCookie {
-		a.svc.ClearTokenCookies(c, a.cookies)
+		a.writeClearCookies(w)
 	}
-	return c.NoContent(http.StatusNoContent)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 // logoutAll revokes every session of the user.
-func (a *App) logoutAll(c echo.Context) error {
-	tok := current(c)
-	if _, err := a.svc.RevokeAllUserTokens(c.Request().Context(), tok.UserID); err != nil {
+func (a *App) logoutAll(w http.ResponseWriter, r *http.Request) error {
+	tok, err := current(r)
+	if err != nil {
+		return err
+	}
+	if _, err := a.svc.RevokeAllUserTokens(r.Context(), tok.UserID); err != nil {
 		return err
 	}
 	if tok.Transport == runtime.TransportCookie {
-		a.svc.ClearTokenCookies(c, a.cookies)
+		a.writeClearCookies(w)
 	}
-	return c.NoContent(http.StatusNoContent)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 // sessionResponse is one item of GET /auth/sessions.
@@ -366,27 +389,31 @@ const (
 // ?limit= (1 to 200, default 50) and ?cursor= (from the previous page). The
 // body is the JSON array of the page; a next page is announced in a
 // Link: <…>; rel="next" header (RFC 8288).
-func (a *App) sessions(c echo.Context) error {
+func (a *App) sessions(w http.ResponseWriter, r *http.Request) error {
+	tok, err := current(r)
+	if err != nil {
+		return err
+	}
+	query := r.URL.Query()
 	limit := defaultSessionsLimit
-	if v := c.QueryParam("limit"); v != "" {
+	if v := query.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > maxSessionsLimit {
 			return badRequest("limit must be a whole number from 1 to %d", maxSessionsLimit)
 		}
 		limit = n
 	}
-	after, err := runtime.ParseSessionCursor(c.QueryParam("cursor"))
+	after, err := runtime.ParseSessionCursor(query.Get("cursor"))
 	if err != nil {
 		return badRequest("invalid cursor: use the one from the Link header of the previous page")
 	}
-	tok := current(c)
-	list, next, err := a.svc.ListSessions(c.Request().Context(), tok.UserID, limit, after)
+	list, next, err := a.svc.ListSessions(r.Context(), tok.UserID, limit, after)
 	if err != nil {
 		return err
 	}
 	if !next.IsZero() {
 		q := url.Values{"limit": {strconv.Itoa(limit)}, "cursor": {next.String()}}
-		c.Response().Header().Set("Link", "<"+c.Request().URL.Path+"?"+q.Encode()+`>; rel="next"`)
+		w.Header().Set("Link", "<"+r.URL.Path+"?"+q.Encode()+`>; rel="next"`)
 	}
 	out := make([]sessionResponse, 0, len(list))
 	for _, s := range list {
@@ -394,27 +421,31 @@ func (a *App) sessions(c echo.Context) error {
 			ID: s.ID, Device: s.Context.Device, CreatedAt: s.CreatedAt, ExpiresAt: s.ExpiresAt, Current: s.ID == tok.ID,
 		})
 	}
-	return c.JSON(http.StatusOK, out)
+	return writeJSON(w, http.StatusOK, out)
 }
 
-// deleteSession revokes one of the caller's sessions.
-func (a *App) deleteSession(c echo.Context) error {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+// deleteSession revokes one of the caller's sessions: the {id} of the route.
+func (a *App) deleteSession(w http.ResponseWriter, r *http.Request) error {
+	tok, err := current(r)
+	if err != nil {
+		return err
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
 		return badRequest("invalid session id")
 	}
-	tok := current(c)
-	err = a.svc.RevokeSession(c.Request().Context(), tok.UserID, id)
+	err = a.svc.RevokeSession(r.Context(), tok.UserID, id)
 	if errors.Is(err, runtime.ErrNotFound) {
-		return echo.NewHTTPError(http.StatusNotFound, "session not found")
+		return &Error{Status: http.StatusNotFound, Message: "session not found"}
 	}
 	if err != nil {
 		return err
 	}
 	if id == tok.ID && tok.Transport == runtime.TransportCookie {
-		a.svc.ClearTokenCookies(c, a.cookies)
+		a.writeClearCookies(w)
 	}
-	return c.NoContent(http.StatusNoContent)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 // meResponse is the body of GET /me.
@@ -427,33 +458,38 @@ type meResponse struct {
 	ExpiresAt *time.Time `json:"expires_at"`
 }
 
-func (a *App) me(c echo.Context) error {
-	tok := current(c)
-	u, err := a.users.ByID(c.Request().Context(), tok.UserID)
+func (a *App) me(w http.ResponseWriter, r *http.Request) error {
+	tok, err := current(r)
+	if err != nil {
+		return err
+	}
+	u, err := a.users.ByID(r.Context(), tok.UserID)
 	if errors.Is(err, ErrUserNotFound) {
-		return echo.NewHTTPError(http.StatusUnauthorized, "user no longer exists")
+		return &Error{Status: http.StatusUnauthorized, Message: "user no longer exists"}
 	}
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, meResponse{
+	return writeJSON(w, http.StatusOK, meResponse{
 		UserID: u.ID, Username: u.Username, Device: tok.Context.Device,
 		SessionID: tok.ID, CreatedAt: tok.CreatedAt, ExpiresAt: tok.ExpiresAt,
 	})
 }
 
-func (a *App) premium(c echo.Context) error {
-	return c.JSON(http.StatusOK, map[string]string{"message": "welcome to the beta"})
+// premium is for beta users: the router puts it behind auth.Require (or
+// its equivalent of the framework) with IsBeta.
+func (a *App) premium(w http.ResponseWriter, _ *http.Request) error {
+	return writeJSON(w, http.StatusOK, map[string]string{"message": "welcome to the beta"})
 }
 
 // healthz pings the database: 200, or 503 when it is unreachable.
-func (a *App) healthz(c echo.Context) error {
-	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+func (a *App) healthz(w http.ResponseWriter, r *http.Request) error {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	if err := a.pool.Ping(ctx); err != nil {
 		a.log.Warn("health check failed", "err", err)
-		c.Response().Header().Set("Retry-After", runtime.RetryAfterSeconds)
-		return echo.NewHTTPError(http.StatusServiceUnavailable, "database unavailable")
+		return &Error{Status: http.StatusServiceUnavailable, Message: "database unavailable",
+			Headers: map[string]string{"Retry-After": runtime.RetryAfterSeconds}}
 	}
-	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+	return writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }

@@ -122,20 +122,8 @@ func fromIP(ip string) reqOpt {
 	}
 }
 
-// withCookies adds cookies to the request.
-func withCookies(cs ...*http.Cookie) reqOpt {
-	return func(r *http.Request) {
-		for _, c := range cs {
-			r.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
-		}
-	}
-}
-
 // header sets a request header.
 func header(k, v string) reqOpt { return func(r *http.Request) { r.Header.Set(k, v) } }
-
-// sameOrigin marks the request as a same-origin browser request.
-var sameOrigin = header("Sec-Fetch-Site", "same-origin")
 
 // do serves one request. body is nil (no body), a string (sent as is) or a
 // value marshalled to JSON; a body is sent as application/json.
@@ -196,12 +184,6 @@ func wantStatus(t testing.TB, rec *httptest.ResponseRecorder, status int) {
 	}
 }
 
-// errorOf returns the message of an error body.
-func errorOf(t testing.TB, rec *httptest.ResponseRecorder) string {
-	t.Helper()
-	return decodeBody[map[string]string](t, rec)["error"]
-}
-
 // tokens is the body of a header login or refresh.
 type tokens struct {
 	AccessToken  string     `json:"access_token"`
@@ -234,34 +216,6 @@ func (e *env) login(username, device string, opts ...reqOpt) tokens {
 	rec := e.do("POST", "/auth/login", map[string]any{"username": username, "password": testPassword, "device": device}, opts...)
 	wantStatus(e.t, rec, http.StatusOK)
 	return decodeBody[tokens](e.t, rec)
-}
-
-// cookieLogin logs username in with cookies and returns the access and
-// refresh cookies.
-func (e *env) cookieLogin(username, device string) (access, refresh *http.Cookie) {
-	e.t.Helper()
-	rec := e.do("POST", "/auth/login/cookie", map[string]any{"username": username, "password": testPassword, "device": device})
-	wantStatus(e.t, rec, http.StatusNoContent)
-	return e.cookiesOf(e.t, rec)
-}
-
-// cookiesOf returns the token cookies set by rec, named as the app's config
-// names them (both must be set).
-func (e *env) cookiesOf(t testing.TB, rec *httptest.ResponseRecorder) (access, refresh *http.Cookie) {
-	t.Helper()
-	accessName, refreshName := e.cfg.CookieNames()
-	for _, c := range rec.Result().Cookies() {
-		switch c.Name {
-		case accessName:
-			access = c
-		case refreshName:
-			refresh = c
-		}
-	}
-	if access == nil || refresh == nil {
-		t.Fatalf("cookies %v: want both %s and %s", rec.Result().Cookies(), accessName, refreshName)
-	}
-	return access, refresh
 }
 
 // me calls GET /me with opts and returns the status.

@@ -7,7 +7,6 @@ import (
 	"strconv"
 
 	"github.com/authentify-go/authentify/examples/echo/app/lockout"
-	"github.com/labstack/echo/v4"
 )
 
 // loginAttempt reserves a login attempt for username under the per-username
@@ -20,14 +19,17 @@ import (
 // The username is the key exactly as login looks it up (usernames are
 // case-sensitive), hashed by the limiter, so an unknown or over-long name
 // costs the same as a real one.
-func (a *App) loginAttempt(c echo.Context, username string) (lockout.Attempt, error) {
+func (a *App) loginAttempt(username string) (lockout.Attempt, error) {
 	if a.logins == nil {
 		return lockout.Attempt{}, nil
 	}
 	att, wait, ok := a.logins.Acquire(username)
 	if !ok {
-		c.Response().Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(wait.Seconds())))))
-		return att, echo.NewHTTPError(http.StatusTooManyRequests, "too many failed logins for this username; retry later")
+		return att, &Error{
+			Status:  http.StatusTooManyRequests,
+			Message: "too many failed logins for this username; retry later",
+			Headers: map[string]string{"Retry-After": strconv.Itoa(max(1, int(math.Ceil(wait.Seconds()))))},
+		}
 	}
 	return att, nil
 }
@@ -35,6 +37,5 @@ func (a *App) loginAttempt(c echo.Context, username string) (lockout.Attempt, er
 // isInvalidCredentials reports whether err is the answer to a wrong password
 // or an unknown username (errInvalidCredentials).
 func isInvalidCredentials(err error) bool {
-	var he *echo.HTTPError
-	return errors.As(err, &he) && he.Code == http.StatusUnauthorized
+	return errors.Is(err, errInvalidCredentials)
 }

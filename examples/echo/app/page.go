@@ -4,8 +4,6 @@ import (
 	"embed"
 	"fmt"
 	"net/http"
-
-	"github.com/labstack/echo/v4"
 )
 
 // web holds the page served at "/": plain HTML, CSS and JavaScript, embedded
@@ -27,22 +25,33 @@ var pageFiles = []struct{ route, file, contentType string }{
 	{"/page.css", "web/page.css", "text/css; charset=utf-8"},
 }
 
-// pageRoutes serves the page: GET / and its script and style sheet.
-func pageRoutes(e *echo.Echo) error {
+// pageFile serves one file of the page.
+type pageFile struct {
+	route, contentType string
+	body               []byte
+}
+
+// ServeHTTP writes the file with the page's security headers.
+func (f pageFile) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", PageCSP)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cross-Origin-Opener-Policy", "same-origin")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("Content-Type", f.contentType)
+	_, _ = w.Write(f.body) // the client is gone; nothing to do
+}
+
+// loadPage reads the page's files: GET / and its script and style sheet.
+func loadPage() ([]pageFile, error) {
+	out := make([]pageFile, 0, len(pageFiles))
 	for _, f := range pageFiles {
 		body, err := web.ReadFile(f.file)
 		if err != nil {
-			return fmt.Errorf("page: %w", err)
+			return nil, fmt.Errorf("page: %w", err)
 		}
-		e.GET(f.route, func(c echo.Context) error {
-			h := c.Response().Header()
-			h.Set("Content-Security-Policy", PageCSP)
-			h.Set("X-Content-Type-Options", "nosniff")
-			h.Set("Referrer-Policy", "no-referrer")
-			h.Set("Cross-Origin-Opener-Policy", "same-origin")
-			h.Set(echo.HeaderCacheControl, "no-cache")
-			return c.Blob(http.StatusOK, f.contentType, body)
-		})
+		out = append(out, pageFile{route: f.route, contentType: f.contentType, body: body})
 	}
-	return nil
+	return out, nil
 }

@@ -4,17 +4,12 @@
 package auth
 
 import (
-	"log/slog"
 	"net/http"
-	"time"
 
 	"github.com/authentify-go/authentify/runtime"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 )
-
-// tokenKey is the echo.Context key of the authenticated Token.
-const tokenKey = "authentify.auth.token"
 
 // MiddlewareConfig configures the Echo middleware, following Echo's own middleware.
 type MiddlewareConfig struct {
@@ -52,39 +47,36 @@ func (s *Service) Middleware() echo.MiddlewareFunc {
 // MiddlewareWithConfig returns the authentication middleware. A missing credential is
 // a 401 (unless Optional), a bad one a 401 invalid_token, a malformed header a 400, a
 // cross-origin cookie-authenticated unsafe request a 403, and a database outage a 503
-// with Retry-After — never a 401. The token is available through TokenFrom.
+// with Retry-After — never a 401; a 500 is logged with its cause through the
+// Service's logger. The token is available through TokenFrom, and through FromContext
+// on the request's context (for net/http handlers mounted with echo.WrapHandler).
 func (s *Service) MiddlewareWithConfig(cfg MiddlewareConfig) (echo.MiddlewareFunc, error) {
-	csrf, err := runtime.NewCSRF(cfg.TrustedOrigins)
+	a, err := s.httpAuth(runtime.HTTPConfig[Token]{
+		Cookies:        cfg.Cookies,
+		DisableCSRF:    cfg.DisableCSRF,
+		Optional:       cfg.Optional,
+		Realm:          cfg.Realm,
+		TrustedOrigins: cfg.TrustedOrigins,
+	})
 	if err != nil {
 		return nil, err
-	}
-	if cfg.DisableCSRF {
-		csrf = nil
-		s.opts.logger.Warn("authentify: "+runtime.CSRFOffWarning, "package", Prefix)
-	}
-	fail := func(c echo.Context, err error) error {
-		if cfg.ErrorHandler != nil {
-			return cfg.ErrorHandler(c, err)
-		}
-		return HTTPError(c, cfg.Realm, err)
 	}
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			if cfg.Skipper != nil && cfg.Skipper(c) {
 				return next(c)
 			}
-			tok, cred, slid, err := s.authenticate(c.Request(), csrf)
+			tok, ok, err := a.Authenticate(c.Response(), c.Request())
 			if err != nil {
-				if cfg.Optional && runtime.ReasonOf(err) == runtime.ReasonMissing {
-					return next(c)
+				if cfg.ErrorHandler != nil {
+					return cfg.ErrorHandler(c, err)
 				}
-				return fail(c, err)
+				return echo4Error(c, a.Challenge(c.Request(), err), err)
 			}
-			if slid && cred.Transport == runtime.TransportCookie {
-				o := s.cookieDefaults(cfg.Cookies)
-				c.SetCookie(o.cookie(cred.Source, cred.Raw, "/", runtime.CookieExpiry(tok.ExpiresAt)))
+			if ok {
+				c.Set(tokenKey, tok)
+				c.SetRequest(c.Request().WithContext(NewContext(c.Request().Context(), tok)))
 			}
-			c.Set(tokenKey, tok)
 			return next(c)
 		}
 	}, nil
@@ -92,23 +84,25 @@ func (s *Service) MiddlewareWithConfig(cfg MiddlewareConfig) (echo.MiddlewareFun
 
 // HTTPError turns an authentication error into the *echo.HTTPError the middleware
 // returns: RFC 6750 status, message and WWW-Authenticate / Retry-After headers.
-// A 500 (an error that is neither a refusal nor an outage) is logged with its cause.
+// A 500 (an error that is neither a refusal nor an outage) is logged with its cause
+// through slog.Default() (the middleware logs through the Service's logger).
 func HTTPError(c echo.Context, realm string, err error) error {
-	ch := runtime.ChallengeFor(err, realm)
-	for k, v := range ch.Headers {
-		c.Response().Header().Set(k, v)
-	}
-	if ch.Status == http.StatusInternalServerError {
-		// Never silent: the cause (no token material) goes to the log.
-		slog.ErrorContext(c.Request().Context(), "authentify: internal error", slog.String("method", c.Request().Method), slog.String("path", c.Path()), slog.String("err", err.Error()))
-	}
+	return echo4Error(c, runtime.ChallengeLogged(c.Request(), realm, err, nil), err)
+}
+
+// echo4Error sets the headers of ch and returns it as an *echo.HTTPError wrapping err.
+func echo4Error(c echo.Context, ch runtime.Challenge, err error) error {
+	ch.SetHeaders(c.Response().Header())
 	return echo.NewHTTPError(ch.Status, ch.Message).SetInternal(err)
 }
 
-// TokenFrom returns the token the middleware authenticated, if any.
+// TokenFrom returns the token the middleware authenticated, if any (also one that
+// a net/http middleware of this package stored in the request's context).
 func TokenFrom(c echo.Context) (Token, bool) {
-	t, ok := c.Get(tokenKey).(Token)
-	return t, ok
+	if t, ok := c.Get(tokenKey).(Token); ok {
+		return t, true
+	}
+	return FromContext(c.Request().Context())
 }
 
 // Require allows a request only when it is authenticated (else 401) and allow
@@ -129,67 +123,13 @@ func Require(allow func(*Token) bool) echo.MiddlewareFunc {
 	}
 }
 
-// CookieOptions shape the cookies set by SetTokenCookies.
-type CookieOptions struct {
-	// AccessName is the access cookie (default: the first of cookie_names).
-	AccessName string
-	// RefreshName is the refresh cookie (default "refresh_token").
-	RefreshName string
-	// RefreshPath scopes the refresh cookie to the refresh endpoint (default "/auth/refresh").
-	RefreshPath string
-	// Domain of both cookies (default: host-only).
-	Domain string
-	// Insecure drops the Secure attribute; only for plain-HTTP development.
-	Insecure bool
-	// SameSite (default http.SameSiteStrictMode).
-	SameSite http.SameSite
-}
-
-func (s *Service) cookieDefaults(o CookieOptions) CookieOptions {
-	if o.AccessName == "" {
-		o.AccessName = s.Settings().CookieNames[0]
-	}
-	if o.RefreshName == "" {
-		o.RefreshName = "refresh_token"
-	}
-	if o.RefreshPath == "" {
-		o.RefreshPath = "/auth/refresh"
-	}
-	if o.SameSite == 0 {
-		o.SameSite = http.SameSiteStrictMode
-	}
-	return o
-}
-
-// cookie builds an HttpOnly token cookie shaped by o.
-func (o CookieOptions) cookie(name, value, path string, expires time.Time) *http.Cookie {
-	return &http.Cookie{
-		Domain:   o.Domain,
-		Expires:  expires,
-		HttpOnly: true,
-		Name:     name,
-		Path:     path,
-		SameSite: o.SameSite,
-		Secure:   !o.Insecure,
-		Value:    value,
-	}
-}
-
 // SetTokenCookies sets the access cookie (Path=/) and, when there is one, the refresh
 // cookie scoped to RefreshPath; both HttpOnly, Secure and SameSite=Strict by default.
 func (s *Service) SetTokenCookies(c echo.Context, iss Issued, o CookieOptions) {
-	o = s.cookieDefaults(o)
-	c.SetCookie(o.cookie(o.AccessName, iss.AccessToken.Reveal(), "/", runtime.CookieExpiry(iss.Token.ExpiresAt)))
-	if !iss.RefreshToken.IsZero() {
-		c.SetCookie(o.cookie(o.RefreshName, iss.RefreshToken.Reveal(), o.RefreshPath, runtime.CookieExpiry(iss.Token.RefreshUntil)))
-	}
+	runtime.WriteTokenCookies(c.Response(), s.cookieOptions(o), iss)
 }
 
 // ClearTokenCookies expires both cookies (logout).
 func (s *Service) ClearTokenCookies(c echo.Context, o CookieOptions) {
-	o = s.cookieDefaults(o)
-	for _, ck := range []*http.Cookie{o.cookie(o.AccessName, "", "/", time.Unix(0, 0)), o.cookie(o.RefreshName, "", o.RefreshPath, time.Unix(0, 0))} {
-		ck.MaxAge = -1
-		c.SetCookie(ck)
-	}
+	runtime.WriteClearCookies(c.Response(), s.cookieOptions(o))
 }

@@ -314,36 +314,36 @@ func (s *Service) VerifyToken(ctx context.Context, raw string, t runtime.Transpo
 // configured cookie), authenticates the first valid one, slides its expiry when an
 // auto-refresh is due and runs the hooks. It returns the token and the credential used.
 func (s *Service) AuthenticateRequest(r *http.Request) (Token, runtime.Credential, error) {
-	tok, cred, _, err := s.authenticate(r, nil)
+	tok, cred, _, err := runtime.AuthenticateRequest(s.eng, r, nil, s.requestHooks())
 	return tok, cred, err
 }
 
-// authenticate is AuthenticateRequest that drops cookie credentials of cross-origin
-// unsafe requests when csrf is set, and reports whether an auto-refresh slid the
-// returned token's expiry (the middleware then re-sends its cookie).
-func (s *Service) authenticate(r *http.Request, csrf *http.CrossOriginProtection) (Token, runtime.Credential, bool, error) {
-	creds, err := s.eng.Extract(r)
-	if err == nil {
-		creds, err = runtime.DropCrossOriginCookies(r, creds, csrf)
+// requestHooks are the PostAuth and PostAutoRefresh hooks of every request authentication.
+func (s *Service) requestHooks() runtime.RequestHooks[Token] {
+	return runtime.RequestHooks[Token]{
+		PostAuth:        s.opts.postAuth,
+		PostAutoRefresh: s.opts.postAutoRefresh,
 	}
-	if err != nil {
-		return Token{}, runtime.Credential{}, false, err
-	}
-	slid := int64(-1)
-	h := runtime.AuthHooks[Token]{PostAutoRefresh: func(_ context.Context, t Token) (Token, error) {
-		slid = t.ID
-		if f := s.opts.postAutoRefresh; f != nil {
-			return f(r, t)
-		}
-		return t, nil
-	}}
-	if f := s.opts.postAuth; f != nil {
-		h.PostAuth = func(_ context.Context, t Token) (Token, error) {
-			return f(r, t)
-		}
-	}
-	tok, cred, err := s.eng.AuthenticateAny(r.Context(), creds, h)
-	return tok, cred, err == nil && slid == tok.ID, err
+}
+
+// httpAuth returns the framework-free request authentication every HTTP adapter
+// runs: runtime.HTTPAuth over this Service's engine, hooks and logger.
+func (s *Service) httpAuth(cfg runtime.HTTPConfig[Token]) (*runtime.HTTPAuth[Token], error) {
+	cfg.Cookies = s.cookieOptions(cfg.Cookies)
+	cfg.Hooks = s.requestHooks()
+	cfg.Logger = s.opts.logger
+	cfg.Prefix = Prefix
+	return runtime.NewHTTPAuth(s.eng, cfg)
+}
+
+// CookieOptions shape the token cookies set by the cookie helpers of every HTTP
+// adapter and re-sent by its middleware after an auto-refresh.
+type CookieOptions = runtime.CookieOptions
+
+// cookieOptions returns o with its defaults under the Service's settings.
+func (s *Service) cookieOptions(o CookieOptions) CookieOptions {
+	st := s.eng.Settings()
+	return o.WithDefaults(&st)
 }
 
 // RefreshToken redeems a refresh token: both tokens rotate inside the same session

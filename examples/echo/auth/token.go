@@ -4,6 +4,7 @@
 package auth
 
 import (
+	"context"
 	"fmt"
 	"net/netip"
 
@@ -71,4 +72,27 @@ func insertColumns(p *db.InsertTokenParams, c Columns) {
 	if c.TwoFactorVerified != nil {
 		p.TwoFactorVerified = *c.TwoFactorVerified
 	}
+}
+
+// tokenKey is the key of the authenticated Token in an Echo context.
+const tokenKey = "authentify.auth.token"
+
+// tokenContextKey is the context.Context key of the authenticated Token.
+type tokenContextKey struct{}
+
+// NewContext returns a copy of ctx that carries tok. Every HTTP middleware of this
+// package stores the token it authenticated in the request's context this way.
+func NewContext(ctx context.Context, tok Token) context.Context {
+	return context.WithValue(ctx, tokenContextKey{}, &tok)
+}
+
+// FromContext returns the token stored in ctx by NewContext (every HTTP middleware
+// of this package does), e.g. auth.FromContext(r.Context()) in a net/http handler,
+// also one mounted in Echo with echo.WrapHandler.
+func FromContext(ctx context.Context) (Token, bool) {
+	t, ok := ctx.Value(tokenContextKey{}).(*Token)
+	if !ok {
+		return Token{}, false
+	}
+	return *t, true
 }
