@@ -288,7 +288,7 @@ func (d liteDatabase) migrate(ctx context.Context, s runtime.Settings) error {
 // (connection refused, timeout, shutdown…), so handlers answer 503; other
 // errors are returned as they are.
 func dbErr(err error) error {
-	if c := runtime.LiteStoreError(err); runtime.IsLiteBusy(err) && errors.Is(c, runtime.ErrUnavailable) {
+	if c := runtime.LiteStoreError(err); errors.Is(c, runtime.ErrUnavailable) { // SQLite busy or closed, a done context
 		return c
 	}
 	if c := runtime.StoreError(err, nil); errors.Is(c, runtime.ErrUnavailable) {
