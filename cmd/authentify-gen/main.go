@@ -169,6 +169,10 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, err)
 	}
+	liteMigrations, err := gen.ReadLiteMigrations(dir)
+	if err != nil {
+		return fail(stderr, err)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	files, err := gen.Generate(ctx, s, gen.Options{
@@ -176,6 +180,7 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 		Source:           filepath.Base(*specPath),
 		ImportPath:       importPath,
 		Migrations:       migrations,
+		LiteMigrations:   liteMigrations,
 		AllowDestructive: *allowDestructive,
 	})
 	if err != nil {

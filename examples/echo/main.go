@@ -1,10 +1,18 @@
 // Command echo runs the authentify example app: token authentication for an
-// Echo v4 API over PostgreSQL. The handlers are those of package app,
-// written once over net/http and shared with examples/nethttp and
-// examples/echo5; this example serves them on app.Echo, the Echo v4 router.
+// Echo v4 API over SQLite (the default: nothing to install) or PostgreSQL.
+// The handlers are those of package app, written once over net/http and
+// shared with examples/nethttp and examples/echo5; this example serves them
+// on app.Echo, the Echo v4 router.
+//
+//	COOKIE_INSECURE=true go run ./examples/echo
+//
+// uses the SQLite file authentify-example.db in the working folder
+// (DATABASE_URL=sqlite:PATH for another one), and
 //
 //	DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable \
 //	ADDR=127.0.0.1:8080 COOKIE_INSECURE=true go run ./examples/echo
+//
+// uses PostgreSQL.
 //
 // Open http://127.0.0.1:8080/ for the page (register, log in, sessions). See
 // package app for the routes and the environment variables

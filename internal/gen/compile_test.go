@@ -375,7 +375,12 @@ type runTestData struct {
 	Table      string // quoted token table
 	FoldField  string // JSON key of the first context field ("" without context fields)
 	FoldKey    string // FoldField in upper case: a key encoding/json would match to it
-	Adapters   []runTestAdapter
+	PG         bool   // engines lists postgresql
+	Lite       bool   // engines lists sqlite
+	// LiteRefTable and LiteRefType are RefTable and RefType on SQLite.
+	LiteRefTable string
+	LiteRefType  string
+	Adapters     []runTestAdapter
 }
 
 // runTestAdapter is one HTTP adapter of the spec: its kind and the Go name
@@ -395,7 +400,10 @@ func newRunTestData(s *spec.Spec, importPath string) runTestData {
 		RefType:    userIDSQLType(s.User.IDType),
 		Lenient:    !s.Context.Strict,
 		Table:      quoteIdent(s.Table),
+		PG:         s.Has(spec.EnginePostgreSQL),
+		Lite:       s.Has(spec.EngineSQLite),
 	}
+	d.LiteRefType = liteUserID(s).Type
 	for _, a := range s.HTTPAdapters() {
 		n := map[string]string{}
 		for _, base := range []string{"Handler", "Require", "WriteTokenCookies", "WriteClearTokenCookies",
@@ -427,6 +435,7 @@ func newRunTestData(s *spec.Spec, importPath string) runTestData {
 			d.RefTable = quoteIdent(schema) + "." + quoteIdent(name)
 		}
 		d.RefColumn = quoteIdent(r.Column)
+		d.LiteRefTable = quoteIdent(r.Table)
 	}
 	for _, f := range s.Context.Fields {
 		v := goValue(m, "context", f, f.Nullable)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/dave/jennifer/jen"
 
+	"github.com/authentify-go/authentify/internal/spec"
 	"github.com/authentify-go/authentify/runtime"
 )
 
@@ -122,12 +123,17 @@ func (m *goModel) emitService(f *jen.File) {
 		jen.Id("c").Id("Columns"), jen.Id("o").Dot("columns").Op("=").Id("c"))
 
 	f.Comment("Service issues, verifies, refreshes and revokes tokens. It is safe for concurrent use.")
-	f.Type().Id("Service").Struct(
+	svcFields := []jen.Code{
 		jen.Id("eng").Op("*").Add(rt("Engine")).Types(jen.Id("Token"), jen.Id("UserID"), jen.Id("payload")),
 		jen.Id("db").Id("DB"),
 		jen.Id("q").Op("*").Qual(m.dbPath, "Queries"),
 		jen.Id("opts").Id("options"),
-	)
+	}
+	if m.spec.Has(spec.EngineSQLite) {
+		svcFields = append(svcFields, jen.Comment("lite is the SQLite store of a Service made by NewSQLite (db and q are nil then)."),
+			jen.Id("lite").Op("*").Id("liteStore"))
+	}
+	f.Type().Id("Service").Struct(svcFields...)
 	f.Line()
 	f.Comment("New returns a Service over pool. Settings are validated; an invalid setting is an error.")
 	f.Comment("It logs the settings in force once (see WithLogger), warning about weak choices.")
@@ -310,8 +316,18 @@ func (m *goModel) emitService(f *jen.File) {
 			}
 			d[jen.Id(fl.GoName)] = v
 		}
+		params := jen.Qual(m.dbPath, "UpdateTokenColumnsParams").Values(d)
+		if m.spec.Has(spec.EngineSQLite) {
+			pre = append(pre, jen.Id("p").Op(":=").Add(params),
+				jen.If(jen.Id("s").Dot("lite").Op("!=").Nil()).Block(
+					jen.List(jen.Id("row"), jen.Err()).Op(":=").Id("s").Dot("lite").Dot("updateColumns").Call(jen.Id("ctx"), jen.Id("p")),
+					jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Id("Token").Values(), jen.Err())),
+					jen.Return(jen.Id("tokenFromRow").Call(jen.Id("row")))),
+			)
+			params = jen.Id("p")
+		}
 		body := append(pre,
-			jen.List(jen.Id("row"), jen.Err()).Op(":=").Id("s").Dot("q").Dot("UpdateTokenColumns").Call(jen.Id("ctx"), jen.Qual(m.dbPath, "UpdateTokenColumnsParams").Values(d)),
+			jen.List(jen.Id("row"), jen.Err()).Op(":=").Id("s").Dot("q").Dot("UpdateTokenColumns").Call(jen.Id("ctx"), params),
 			jen.Comment("The row changed: this instance's cache forgets it now (even on error: the"),
 			jen.Comment("statement may have committed); the others learn it from the trigger."),
 			eng().Dot("Cache").Call().Dot("InvalidateToken").Call(jen.Id("id")),

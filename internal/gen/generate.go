@@ -32,6 +32,10 @@ type Options struct {
 	// model the last migration produced, and the migrations. Empty for a
 	// new package.
 	Migrations FileSet
+	// LiteMigrations is the package's sql/migrations_sqlite folder as it is
+	// (file name → content, see ReadLiteMigrations), for a spec whose
+	// engines list sqlite.
+	LiteMigrations FileSet
 	// AllowDestructive lets a spec change generate a migration that loses
 	// data (see plan); otherwise such a change is a positioned error.
 	AllowDestructive bool
@@ -101,6 +105,21 @@ func Generate(ctx context.Context, s *spec.Spec, opt Options) (FileSet, error) {
 		return nil, err
 	}
 	goFiles["migrate.go"] = mig
+	if s.Has(spec.EngineSQLite) {
+		liteFiles, liteNames, err := liteMigrations(s, opt)
+		if err != nil {
+			return nil, err
+		}
+		for name, b := range liteFiles {
+			files[name] = b
+		}
+		lite, err := renderLiteStore(s, opt.Source, opt.ImportPath+"/db", snap.VersionTable, liteNames)
+		if err != nil {
+			return nil, err
+		}
+		goFiles["store_sqlite.go"] = lite
+		files["store_sqlite.go"] = lite
+	}
 	if err := checkDecls(goFiles); err != nil {
 		return nil, err
 	}

@@ -920,8 +920,35 @@ func ReadMigrations(dir string) (FileSet, error) {
 	return out, nil
 }
 
+// ReadLiteMigrations reads the package's SQLite migrations folder
+// (sql/migrations_sqlite) for Options.LiteMigrations; missing is empty.
+func ReadLiteMigrations(dir string) (FileSet, error) {
+	out := FileSet{}
+	root := filepath.Join(dir, filepath.FromSlash(liteMigrationsDir))
+	entries, err := os.ReadDir(root)
+	if errors.Is(err, fs.ErrNotExist) {
+		return out, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range entries {
+		if !e.Type().IsRegular() || path.Ext(e.Name()) != ".sql" {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(root, e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		out[e.Name()] = b
+	}
+	return out, nil
+}
+
 // migrateGoData is what migrate.go.tmpl renders from.
 type migrateGoData struct {
+	// SQLite: Migrate and CheckSchema also serve a Service made by NewSQLite.
+	SQLite                                            bool
 	Source, Package, Table, QuotedTable, VersionTable string
 	CacheChannel                                      string
 	TableMigration                                    string
@@ -945,7 +972,7 @@ func renderMigrateGo(s *spec.Spec, opt Options, snap *snapshot, files []string) 
 	d := migrateGoData{
 		Source: opt.Source, Package: s.Package, Table: s.Table, QuotedTable: m.Table,
 		VersionTable: snap.VersionTable, CacheChannel: cacheChannel(snap.VersionTable), Files: files,
-		TableMigration: snap.Migrations[0].File,
+		TableMigration: snap.Migrations[0].File, SQLite: s.Has(spec.EngineSQLite),
 	}
 	if snap.RenamedIn != "" {
 		d.TableMigration = snap.RenamedIn

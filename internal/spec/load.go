@@ -174,7 +174,7 @@ func (l *loader) syntaxError(err error) {
 // The keys of each mapping of authentify.yaml, in documentation order; the
 // loader and the JSON Schema (schema.go) both read them.
 var (
-	topKeys     = []string{"version", "package", "table", "renamed_from", "user", "token", "context", "fields", "http", "settings"}
+	topKeys     = []string{"version", "package", "engines", "table", "renamed_from", "user", "token", "context", "fields", "http", "settings"}
 	userKeys    = []string{"id_type", "references"}
 	tokenKeys   = []string{"prefix"}
 	contextKeys = []string{"strict", "fields"}
@@ -249,6 +249,11 @@ func (l *loader) spec(file *ast.File) *Spec {
 		}
 	}
 
+	// engines
+	if e, ok := get["engines"]; ok {
+		s.Engines = l.engines(e)
+	}
+
 	// table
 	if e, ok := get["table"]; ok {
 		if v, ok := l.str(e.value, e.path); ok {
@@ -320,6 +325,7 @@ func (l *loader) spec(file *ast.File) *Spec {
 		settingsAt = e.keyNode
 	}
 	s.Settings = l.settings(settingsEntry, settingsAt)
+	l.checkEngines(s, get)
 	return s
 }
 

@@ -19,6 +19,7 @@ const SchemaURL = "https://raw.githubusercontent.com/authentify-go/authentify/ma
 var keyDocs = map[string]string{
 	"version":             "Format of this file; must be 1.",
 	"package":             "Go package name of the generated code, normally the spec folder's name.",
+	"engines":             "Database engines the package supports: postgresql (New, pgx) and/or sqlite (NewSQLite, database/sql, pure Go). Default: [postgresql].",
 	"table":               "PostgreSQL table holding one row per session.",
 	"http":                "The HTTP stacks the generated package serves, one generated file each: nethttp (net/http middleware), echo4 (Echo v4), echo5 (Echo v5). Default [echo4]. The first listed owns the plain names; a later one whose name is taken gets its suffix (HTTP, Echo4, Echo5).",
 	"renamed_from":        "The table's previous name, beside a changed table: the next migration renames it (a rename is never guessed). May be removed once that migration exists.",
@@ -125,8 +126,10 @@ func JSONSchema() []byte {
 	}
 
 	root := obj(topKeys, "", map[string]any{
-		"version":      map[string]any{"const": 1},
-		"package":      pkg,
+		"version": map[string]any{"const": 1},
+		"package": pkg,
+		"engines": map[string]any{"type": "array", "minItems": 1, "uniqueItems": true,
+			"items": map[string]any{"enum": engineNames}, "default": engineNames[:1]},
 		"table":        merge(name, map[string]any{"default": DefaultTable}),
 		"renamed_from": name,
 		"user": obj(userKeys, "user.", map[string]any{

@@ -88,6 +88,7 @@ func specArchives(t *testing.T) map[string]struct {
 // with the reason: rules across keys or beyond a schema's reach. Every
 // other invalid scenario must be refused by the schema too.
 var schemaCannotExpress = map[string]string{
+	"testdata/err_engines_sqlite_only.txtar":          "what SQLite cannot hold depends on engines, references and cache_size together",
 	"testdata/err_collisions.txtar":                   "Go name collisions",
 	"testdata/err_defaults.txtar":                     "a default must fit its field's type",
 	"testdata/err_nonzero_default_bool.txtar":         "a default that depends on nullable and the type",
@@ -140,6 +141,9 @@ func TestSchemaRefuses(t *testing.T) {
 	base := "version: 1\npackage: auth\n"
 	for name, src := range map[string]string{
 		"unknown top key":     base + "tabel: x\n",
+		"unknown engine":      base + "engines: [mysql]\n",
+		"empty engines":       base + "engines: []\n",
+		"engine twice":        base + "engines: [sqlite, sqlite]\n",
 		"missing package":     "version: 1\n",
 		"version 2":           "version: 2\npackage: auth\n",
 		"package keyword":     "version: 1\npackage: func\n",

@@ -16,7 +16,11 @@ import (
 type Spec struct {
 	Version int    // always 1
 	Package string // Go package name of the generated code
-	Table   string // SQL table name
+	// Engines are the database engines the package supports, in spec
+	// order: one store, schema and migrations folder each. Nil (no
+	// `engines` key) means DefaultEngines; use Has or EngineList.
+	Engines []Engine `json:",omitempty"`
+	Table   string   // SQL table name
 	// RenamedFrom is the table's previous name (top-level `renamed_from`),
 	// or "": the generated migration renames the table instead of
 	// creating a new one. Renames are explicit, never guessed.

@@ -100,13 +100,14 @@ func render(t *testing.T, s *Spec) []byte {
 	v := struct {
 		Version  int
 		Package  string
+		Engines  []Engine `json:",omitempty"`
 		Table    string
 		User     User
 		Token    Token
 		Context  Context
 		Fields   []Field
 		Settings orderedSettings
-	}{s.Version, s.Package, s.Table, s.User, s.Token, s.Context, s.Fields, orderedSettings(s.Settings)}
+	}{s.Version, s.Package, s.Engines, s.Table, s.User, s.Token, s.Context, s.Fields, orderedSettings(s.Settings)}
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)

@@ -40,6 +40,7 @@ package app
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -71,7 +72,7 @@ const RefreshPath = "/auth/refresh"
 // examples/echo5 on Echo v5.
 type App struct {
 	cfg     Config
-	pool    *pgxpool.Pool
+	pool    database
 	svc     *auth.Service
 	users   *Users
 	e       *echo.Echo
@@ -125,12 +126,26 @@ func WithAuthOptions(opts ...auth.Option) Option {
 	return func(o *options) { o.authOpts = append(o.authOpts, opts...) }
 }
 
-// New builds the app over pool: it validates cfg, creates the tables if they
-// are missing (users, then the token schema) and builds the router.
+// New builds the app over a PostgreSQL pool: it validates cfg, creates the
+// tables if they are missing (users, then the token schema) and builds the
+// router.
 func New(ctx context.Context, pool *pgxpool.Pool, cfg Config, opts ...Option) (*App, error) {
 	if pool == nil {
 		return nil, errors.New("app: nil database pool")
 	}
+	return build(ctx, pgDatabase{pool}, cfg, opts)
+}
+
+// NewSQLite is New over a SQLite database (see litedb.Open).
+func NewSQLite(ctx context.Context, db *sql.DB, cfg Config, opts ...Option) (*App, error) {
+	if db == nil {
+		return nil, errors.New("app: nil SQLite database")
+	}
+	return build(ctx, liteDatabase{db}, cfg, opts)
+}
+
+// build is New over either engine.
+func build(ctx context.Context, pool database, cfg Config, opts []Option) (*App, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
@@ -159,7 +174,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config, opts ...Option) (*
 	a := &App{
 		cfg:         cfg,
 		pool:        pool,
-		users:       NewUsers(pool),
+		users:       pool.users(),
 		log:         o.log,
 		cost:        o.cost,
 		ipExtractor: clientip.Extractor(cfg.TrustedProxies),
@@ -176,7 +191,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config, opts ...Option) (*
 		auth.WithPostAuth(a.recordIP),
 		auth.WithOnReuseDetected(a.onReuse),
 	}, o.authOpts...)
-	svc, err := auth.New(pool, authOpts...)
+	svc, err := pool.service(authOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -198,7 +213,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config, opts ...Option) (*
 	if a.csrf, err = runtime.NewCSRF(nil); err != nil {
 		return nil, err
 	}
-	if err := migrate(ctx, pool, svc.Settings()); err != nil {
+	if err := pool.migrate(ctx, svc.Settings()); err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}
 	if a.page, err = loadPage(); err != nil {

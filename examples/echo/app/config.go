@@ -18,8 +18,11 @@ import (
 const (
 	// DefaultAddr is where the server listens when ADDR is not set.
 	DefaultAddr = "127.0.0.1:8080"
-	// DefaultDatabaseURL is the PostgreSQL server used when DATABASE_URL is not set.
-	DefaultDatabaseURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+	// DefaultDatabaseURL is used when DATABASE_URL is not set: a SQLite file
+	// in the working folder, so that the example runs with nothing installed.
+	DefaultDatabaseURL = "sqlite:" + DefaultSQLiteFile
+	// DefaultSQLiteFile is the SQLite database file of DefaultDatabaseURL.
+	DefaultSQLiteFile = "authentify-example.db"
 	// DefaultRateLimit is the AUTH_RATE_LIMIT default: requests per second per client IP
 	// on the login, refresh and register endpoints.
 	DefaultRateLimit = 5.0
@@ -56,7 +59,8 @@ const (
 type Config struct {
 	// Addr is the listen address (ADDR).
 	Addr string
-	// DatabaseURL is the PostgreSQL connection string (DATABASE_URL).
+	// DatabaseURL is the database (DATABASE_URL): sqlite:PATH for a SQLite
+	// file, or a postgres:// (postgresql://) connection string; see SQLitePath.
 	DatabaseURL string
 	// Settings are the token settings: auth.DefaultSettings() overridden by
 	// the AUTHENTIFY_<SETTING> variables. New sets cookie_names to the one
@@ -142,8 +146,11 @@ func ConfigFromEnv(lookup func(string) (string, bool)) (Config, error) {
 	if v, ok := get("ADDR"); ok {
 		cfg.Addr = v
 	}
-	if v, ok := get("DATABASE_URL"); ok {
+	if v, ok := get("DATABASE_URL"); ok && v != "" {
 		cfg.DatabaseURL = v
+		if _, _, err := cfg.SQLitePath(); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if v, ok := get("COOKIE_INSECURE"); ok {
 		b, err := strconv.ParseBool(v)
@@ -230,4 +237,22 @@ func (c Config) validate() error {
 		}
 	}
 	return nil
+}
+
+// SQLitePath says which engine DatabaseURL names: the file of a sqlite:PATH
+// URL (sqlite: alone is DefaultSQLiteFile) with sqlite true, or sqlite false
+// for a postgres:// or postgresql:// URL. Anything else is an error.
+func (c Config) SQLitePath() (path string, sqlite bool, err error) {
+	u := c.DatabaseURL
+	switch {
+	case strings.HasPrefix(u, "sqlite:"):
+		path = strings.TrimPrefix(strings.TrimPrefix(u, "sqlite:"), "//")
+		if path == "" {
+			path = DefaultSQLiteFile
+		}
+		return path, true, nil
+	case strings.HasPrefix(u, "postgres://"), strings.HasPrefix(u, "postgresql://"):
+		return "", false, nil
+	}
+	return "", false, fmt.Errorf("DATABASE_URL %q: want sqlite:PATH (a SQLite file) or a postgres:// URL", u)
 }

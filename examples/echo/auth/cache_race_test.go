@@ -20,7 +20,7 @@ import (
 // and refuses the token.
 func TestCacheStalePutRace(t *testing.T) {
 	a, b := newCachePair(t, nil)
-	user := newUser(t, a.pool, "ann")
+	user := newUser(t, pgDB(a.pool), "ann")
 	victim := issue(t, a.svc, user, "laptop")
 	witness := issue(t, a.svc, user, "phone")
 	if !b.cached(t, witness.AccessToken.Reveal()) {
@@ -62,7 +62,7 @@ func TestCacheStalePutRace(t *testing.T) {
 // with a revocation left a stale entry.
 func TestCacheStressNoStaleEntry(t *testing.T) {
 	a, b := newCachePair(t, nil)
-	uids := []int64{newUser(t, a.pool, "ann"), newUser(t, a.pool, "bob")}
+	uids := []int64{newUser(t, pgDB(a.pool), "ann"), newUser(t, pgDB(a.pool), "bob")}
 	const rounds, perUser = 5, 10
 	rng := rand.New(rand.NewPCG(7, 7))
 	var lat []time.Duration
@@ -135,7 +135,7 @@ func TestCacheStressNoStaleEntry(t *testing.T) {
 // is not served from the cache afterwards.
 func TestCacheListenerKilled(t *testing.T) {
 	a, b := newCachePair(t, nil)
-	user := newUser(t, a.pool, "ann")
+	user := newUser(t, pgDB(a.pool), "ann")
 	iss := issue(t, a.svc, user, "laptop")
 	raw := iss.AccessToken.Reveal()
 	if !b.cached(t, raw) {
@@ -202,7 +202,7 @@ func TestCacheListenerKilled(t *testing.T) {
 func TestCacheBulkNotifications(t *testing.T) {
 	svc, pool := newService(t)
 	got := notifications(t, pool)
-	ann, bob := newUser(t, pool, "ann"), newUser(t, pool, "bob")
+	ann, bob := newUser(t, pgDB(pool), "ann"), newUser(t, pgDB(pool), "bob")
 	insert := func(user int64, n int, expires string) {
 		t.Helper()
 		if _, err := pool.Exec(t.Context(), `INSERT INTO auth_tokens (user_id, auth_type, access_hash, created_at, last_refreshed_at, expires_at)

@@ -16,7 +16,7 @@ import (
 // as the notification arrives. The latencies are logged, never asserted.
 func TestCacheRevokeOnAIsRefusedOnB(t *testing.T) {
 	a, b := newCachePair(t, nil)
-	user := newUser(t, a.pool, "ann")
+	user := newUser(t, pgDB(a.pool), "ann")
 	var lat []time.Duration
 	for range 50 {
 		iss := issue(t, a.svc, user, "laptop")
@@ -112,7 +112,7 @@ func TestCacheLocalInvalidation(t *testing.T) {
 				}
 			}))
 			svc.Cache().Resume() // no listener: local invalidation only
-			user := newUser(t, pool, "ann")
+			user := newUser(t, pgDB(pool), "ann")
 			iss := issue(t, svc, user, "laptop")
 			for range 2 {
 				if _, err := svc.VerifyToken(t.Context(), iss.AccessToken.Reveal(), runtime.AnyTransport); err != nil {
@@ -135,7 +135,7 @@ func TestCacheLocalInvalidation(t *testing.T) {
 func TestCacheLocalInvalidationUpdateColumns(t *testing.T) {
 	svc, pool := newService(t, settings(func(s *runtime.Settings) { s.CacheSize, s.CacheMaxAge = 100, time.Hour }))
 	svc.Cache().Resume()
-	iss := issue(t, svc, newUser(t, pool, "ann"), "laptop")
+	iss := issue(t, svc, newUser(t, pgDB(pool), "ann"), "laptop")
 	raw := iss.AccessToken.Reveal()
 	for range 2 {
 		if _, err := svc.VerifyToken(t.Context(), raw, runtime.AnyTransport); err != nil {
@@ -210,7 +210,7 @@ func TestCachePathsReachB(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			a, b := newCachePair(t, tt.mod)
-			user := newUser(t, a.pool, "ann")
+			user := newUser(t, pgDB(a.pool), "ann")
 			iss := issue(t, a.svc, user, "laptop")
 			raw := iss.AccessToken.Reveal()
 			if tt.prepare != nil {
@@ -230,7 +230,7 @@ func TestCachePathsReachB(t *testing.T) {
 // serve) leaves B refusing it.
 func TestCacheCleanupReachesB(t *testing.T) {
 	a, b := newCachePair(t, nil)
-	user := newUser(t, a.pool, "ann")
+	user := newUser(t, pgDB(a.pool), "ann")
 	iss := issue(t, a.svc, user, "laptop", auth.WithAccessTTL(time.Second), auth.WithRefreshTTL(runtime.Never))
 	raw := iss.AccessToken.Reveal()
 	if !b.cached(t, raw) {
@@ -251,7 +251,7 @@ func TestCacheCleanupReachesB(t *testing.T) {
 // copy.
 func TestCacheUpdateColumnsReachesB(t *testing.T) {
 	a, b := newCachePair(t, nil)
-	iss := issue(t, a.svc, newUser(t, a.pool, "ann"), "laptop")
+	iss := issue(t, a.svc, newUser(t, pgDB(a.pool), "ann"), "laptop")
 	raw := iss.AccessToken.Reveal()
 	if !b.cached(t, raw) {
 		t.Fatal("B did not cache the token")
@@ -280,7 +280,7 @@ func TestCacheSlideOncePerInterval(t *testing.T) {
 	}
 	a, b := newCachePairClock(t, mod, clk)
 	got := notifications(t, a.pool)
-	iss := issue(t, a.svc, newUser(t, a.pool, "ann"), "laptop")
+	iss := issue(t, a.svc, newUser(t, pgDB(a.pool), "ann"), "laptop")
 	raw := iss.AccessToken.Reveal()
 	authn := func(in *instance) auth.Token {
 		r := httptest.NewRequest("GET", "/", nil)
@@ -331,7 +331,7 @@ func TestCacheSlideWithoutListener(t *testing.T) {
 	}))
 	svc.Cache().Resume()
 	got := notifications(t, pool)
-	raw := issue(t, svc, newUser(t, pool, "ann"), "laptop").AccessToken.Reveal()
+	raw := issue(t, svc, newUser(t, pgDB(pool), "ann"), "laptop").AccessToken.Reveal()
 	authn := func() (auth.Token, error) {
 		r := httptest.NewRequest("GET", "/", nil)
 		r.Header.Set("Authorization", "Bearer "+raw)
@@ -372,7 +372,7 @@ func TestCacheSlideWithoutListener(t *testing.T) {
 // a rename, and its channel (fixed at creation, CacheChannel) does not move.
 func TestCacheRenamedTableKeepsNotifying(t *testing.T) {
 	svc, pool := newService(t)
-	iss := issue(t, svc, newUser(t, pool, "ann"), "laptop")
+	iss := issue(t, svc, newUser(t, pgDB(pool), "ann"), "laptop")
 	got := notifications(t, pool)
 	for _, q := range []string{
 		`ALTER TABLE auth_tokens RENAME TO sessions`,

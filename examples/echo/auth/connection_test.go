@@ -70,7 +70,7 @@ func newTaggedService(t *testing.T, appName string, params map[string]string, op
 func TestKilledConnectionsCostNothing(t *testing.T) {
 	const clients, kills, perRound = 8, 5, 400
 	svc, direct := newTaggedService(t, "authentify_kill_test", nil)
-	user := newUser(t, direct, "alice")
+	user := newUser(t, pgDB(direct), "alice")
 	iss, err := svc.GenerateHeaderToken(bgCtx, user, auth.Context{Device: "d"})
 	if err != nil {
 		t.Fatal(err)
@@ -146,7 +146,7 @@ func TestKilledConnectionsCostNothing(t *testing.T) {
 // never 500; the middleware says so with Retry-After.
 func TestStatementTimeoutIsUnavailable(t *testing.T) {
 	svc, direct := newTaggedService(t, "authentify_timeout_test", map[string]string{"statement_timeout": "50ms"})
-	user := newUser(t, direct, "alice")
+	user := newUser(t, pgDB(direct), "alice")
 	iss, err := svc.GenerateHeaderToken(bgCtx, user, auth.Context{Device: "d"})
 	if err != nil {
 		t.Fatal(err)

@@ -68,7 +68,7 @@ func get(e *echo.Echo, access string) *httptest.ResponseRecorder {
 func TestContextFromOlderSpecStillAuthenticates(t *testing.T) {
 	logs := captureLog(t)
 	svc, pool := newService(t)
-	uid := newUser(t, pool, "old")
+	uid := newUser(t, pgDB(pool), "old")
 	is, err := svc.GenerateHeaderToken(bgCtx, uid, auth.Context{Device: "phone"})
 	if err != nil {
 		t.Fatal(err)
@@ -106,7 +106,7 @@ func TestContextFromOlderSpecStillAuthenticates(t *testing.T) {
 func TestDatabaseErrorIsLogged(t *testing.T) {
 	logs := captureLog(t)
 	svc, pool := newService(t)
-	uid := newUser(t, pool, "drift")
+	uid := newUser(t, pgDB(pool), "drift")
 	is, err := svc.GenerateHeaderToken(bgCtx, uid, auth.Context{Device: "phone"})
 	if err != nil {
 		t.Fatal(err)

@@ -55,7 +55,7 @@ func newService(t *testing.T, opts ...auth.Option) (*auth.Service, *pgxpool.Pool
 }
 
 // newUser inserts a user named name and returns its id.
-func newUser(t *testing.T, pool *pgxpool.Pool, name string) int64 {
+func newUser(t *testing.T, pool *testDB, name string) int64 {
 	t.Helper()
 	var id int64
 	if err := pool.QueryRow(context.Background(),

@@ -99,7 +99,7 @@ type row struct {
 	RevokeReason    *string
 }
 
-func readRow(t *testing.T, pool *pgxpool.Pool, id int64) row {
+func readRow(t *testing.T, pool *testDB, id int64) row {
 	t.Helper()
 	var r row
 	err := pool.QueryRow(context.Background(), `SELECT access_hash, refresh_hash, expires_at, refresh_until,
@@ -115,7 +115,7 @@ func readRow(t *testing.T, pool *pgxpool.Pool, id int64) row {
 	return r
 }
 
-func countRows(t *testing.T, pool *pgxpool.Pool, where string, args ...any) int64 {
+func countRows(t *testing.T, pool *testDB, where string, args ...any) int64 {
 	t.Helper()
 	var n int64
 	if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM auth_tokens WHERE `+where, args...).Scan(&n); err != nil {

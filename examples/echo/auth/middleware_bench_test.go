@@ -80,7 +80,7 @@ func BenchmarkMiddleware(b *testing.B) {
 		}
 	}
 	issue := func(b *testing.B, svc *auth.Service, pool *pgxpool.Pool, name string) (string, auth.Token) {
-		uid := addUser(b, pool, name)
+		uid := addUser(b, pgDB(pool), name)
 		iss, err := svc.GenerateHeaderToken(b.Context(), uid, auth.Context{Device: "bench"})
 		if err != nil {
 			b.Fatal(err)

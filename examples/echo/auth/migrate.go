@@ -73,6 +73,9 @@ var tableModel = runtime.TableModel{
 // checks the table as CheckSchema does. Call it at start-up and refuse to
 // start when it fails: a *runtime.SchemaError names every difference.
 func (s *Service) Migrate(ctx context.Context) error {
+	if s.lite != nil {
+		return s.migrateSQLite(ctx)
+	}
 	migs, err := runtime.ParseMigrations(Migrations, migrationFiles...)
 	if err != nil {
 		return err
@@ -97,6 +100,9 @@ func (s *Service) CreateSchema(ctx context.Context) error {
 // with their own tool. A mismatch is a *runtime.SchemaError naming each
 // difference and the migration that fixes it.
 func (s *Service) CheckSchema(ctx context.Context) error {
+	if s.lite != nil {
+		return s.checkSchemaSQLite(ctx)
+	}
 	migs, err := runtime.ParseMigrations(Migrations, migrationFiles...)
 	if err != nil {
 		return err

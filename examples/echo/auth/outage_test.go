@@ -196,7 +196,7 @@ func TestDatabaseOutageAnswers503WithRetryAfterNeverA401(t *testing.T) {
 	}))
 	var creds []*http.Request // templates: one token per client, header and cookie alternating
 	for i := range clients {
-		uid := addUser(t, direct, fmt.Sprint("user", i))
+		uid := addUser(t, pgDB(direct), fmt.Sprint("user", i))
 		gen := svc.GenerateHeaderToken
 		if i%2 == 1 {
 			gen = svc.GenerateCookieToken
@@ -328,7 +328,7 @@ func TestDatabaseOutageAnswers503WithRetryAfterNeverA401(t *testing.T) {
 			t.Errorf("client %d after restore: HTTP %d %q %v; want 200", i, status, body, err)
 		}
 	}
-	if n := sqlCount(t, direct, `SELECT count(*) FROM auth_tokens WHERE revoked_at IS NULL`); n != clients {
+	if n := sqlCount(t, pgDB(direct), `SELECT count(*) FROM auth_tokens WHERE revoked_at IS NULL`); n != clients {
 		t.Errorf("%d live sessions after the outage; want %d", n, clients)
 	}
 }
@@ -362,7 +362,7 @@ func unitDuringOutage(t *testing.T, svc *auth.Service) {
 
 func TestRefreshDuringOutageIsUnavailableAndTheSessionSurvives(t *testing.T) {
 	svc, direct, proxy := newProxiedService(t)
-	uid := addUser(t, direct, "outage")
+	uid := addUser(t, pgDB(direct), "outage")
 	iss, err := svc.GenerateHeaderToken(bgCtx, uid, auth.Context{Device: "d"})
 	if err != nil {
 		t.Fatal(err)

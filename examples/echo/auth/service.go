@@ -157,6 +157,8 @@ type Service struct {
 	db   DB
 	q    *db.Queries
 	opts options
+	// lite is the SQLite store of a Service made by NewSQLite (db and q are nil then).
+	lite *liteStore
 }
 
 // New returns a Service over pool. Settings are validated; an invalid setting is an error.
@@ -441,11 +443,19 @@ func (s *Service) ListSessions(ctx context.Context, userID UserID, limit int, af
 // (runtime.ErrNotFound when the token is gone or revoked). Use it from hooks, e.g.
 // to record the last IP a token was used from.
 func (s *Service) UpdateColumns(ctx context.Context, id int64, c Columns) (Token, error) {
-	row, err := s.q.UpdateTokenColumns(ctx, db.UpdateTokenColumnsParams{
+	p := db.UpdateTokenColumnsParams{
 		ID:                id,
 		LastUsedIP:        c.LastUsedIP,
 		TwoFactorVerified: c.TwoFactorVerified,
-	})
+	}
+	if s.lite != nil {
+		row, err := s.lite.updateColumns(ctx, p)
+		if err != nil {
+			return Token{}, err
+		}
+		return tokenFromRow(row)
+	}
+	row, err := s.q.UpdateTokenColumns(ctx, p)
 	// The row changed: this instance's cache forgets it now (even on error: the
 	// statement may have committed); the others learn it from the trigger.
 	s.eng.Cache().InvalidateToken(id)

@@ -120,7 +120,7 @@ func TestSettingsRuntimeOverride(t *testing.T) {
 	if got := svc.Settings(); got.TokenTTL != 15*time.Minute || got.RefreshTokenTTL != 2*time.Hour {
 		t.Errorf("Settings() = %+v", got)
 	}
-	user := newUser(t, pool, "alice")
+	user := newUser(t, pgDB(pool), "alice")
 	iss := issue(t, svc, user, "phone")
 	wantTime(t, "ExpiresAt", iss.Token.ExpiresAt, at(15*time.Minute))
 	wantTime(t, "RefreshUntil", iss.Token.RefreshUntil, at(2*time.Hour))
@@ -145,9 +145,9 @@ func TestHashAlgorithms(t *testing.T) {
 			t.Parallel()
 			clk := newClock(t0)
 			svc, pool := newService(t, auth.WithClock(clk.Now), settings(func(s *runtime.Settings) { s.HashAlgorithm = alg }))
-			user := newUser(t, pool, "alice")
+			user := newUser(t, pgDB(pool), "alice")
 			iss := issue(t, svc, user, "phone")
-			r := readRow(t, pool, iss.Token.ID)
+			r := readRow(t, pgDB(pool), iss.Token.ID)
 			if want, ok := sizes[alg]; !ok || len(r.AccessHash) != want || len(r.RefreshHash) != want {
 				t.Errorf("digest sizes %d/%d, want %d", len(r.AccessHash), len(r.RefreshHash), want)
 			}
@@ -195,7 +195,7 @@ func TestAuthenticateRequestPrefixesAndCookies(t *testing.T) {
 		s.HeaderPrefixes = []string{"Token", "JWT"}
 		s.CookieNames = []string{"sid", "token"}
 	}))
-	user := newUser(t, pool, "alice")
+	user := newUser(t, pgDB(pool), "alice")
 	hdr := issue(t, svc, user, "phone")
 	ck := issueCookie(t, svc, user, "web")
 	h, c := hdr.AccessToken.Reveal(), ck.AccessToken.Reveal()

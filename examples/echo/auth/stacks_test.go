@@ -116,7 +116,7 @@ func TestEveryStackAnswersAlike(t *testing.T) {
 				s.AutoRefreshInterval = 10 * time.Minute
 				s.TokenTTL = time.Hour
 			}))
-			user := addUser(t, direct, "stacks")
+			user := addUser(t, pgDB(direct), "stacks")
 			hdr, err := svc.GenerateHeaderToken(bgCtx, user, auth.Context{Device: "cli"})
 			if err != nil {
 				t.Fatal(err)
