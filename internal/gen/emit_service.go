@@ -357,6 +357,9 @@ func (m *goModel) emitListenCache(f *jen.File) {
 	f.Comment("(every request reads the database) until it is back and the cache was emptied.")
 	f.Comment("Over a pool it also pings itself every second and stands aside the same way while")
 	f.Comment("a ping takes longer than 3s to come back (a lagging listener).")
+	f.Comment("Each connection also checks that the table's cache triggers exist and are enabled;")
+	f.Comment("without them (dropped by hand) the cache keeps standing aside and the listener logs")
+	f.Comment("the *runtime.SchemaError naming the trigger and its migration at every retry.")
 	f.Comment("With the cache off it returns nil at once. New never starts it: New does not")
 	f.Comment("touch the database.")
 	recv().Id("ListenCache").Params(jen.Id("ctx").Qual("context", "Context")).Error().Block(
@@ -384,6 +387,9 @@ func (m *goModel) emitListenCache(f *jen.File) {
 				jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
 				jen.If(jen.List(jen.Id("_"), jen.Err()).Op(":=").Id("conn").Dot("Exec").Call(jen.Id("ctx"),
 					jen.Lit("LISTEN ").Op("+").Add(pgxID("Identifier")).Values(jen.Id("CacheChannel")).Dot("Sanitize").Call()), jen.Err().Op("!=").Nil()).Block(
+					jen.Id("_").Op("=").Id("conn").Dot("Close").Call(jen.Id("ctx")),
+					jen.Return(jen.Nil(), jen.Err())),
+				jen.If(jen.Err().Op(":=").Id("checkCacheTriggers").Call(jen.Id("ctx"), jen.Id("conn")), jen.Err().Op("!=").Nil()).Block(
 					jen.Id("_").Op("=").Id("conn").Dot("Close").Call(jen.Id("ctx")),
 					jen.Return(jen.Nil(), jen.Err())),
 				jen.Return(jen.Id("cacheListenConn").Values(jen.Id("conn")), jen.Nil()),

@@ -218,6 +218,9 @@ func (s *Service) Cache() *runtime.Cache[Token] {
 // (every request reads the database) until it is back and the cache was emptied.
 // Over a pool it also pings itself every second and stands aside the same way while
 // a ping takes longer than 3s to come back (a lagging listener).
+// Each connection also checks that the table's cache triggers exist and are enabled;
+// without them (dropped by hand) the cache keeps standing aside and the listener logs
+// the *runtime.SchemaError naming the trigger and its migration at every retry.
 // With the cache off it returns nil at once. New never starts it: New does not
 // touch the database.
 func (s *Service) ListenCache(ctx context.Context) error {
@@ -253,6 +256,10 @@ func (s *Service) ListenCache(ctx context.Context) error {
 			return nil, err
 		}
 		if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{CacheChannel}.Sanitize()); err != nil {
+			_ = conn.Close(ctx)
+			return nil, err
+		}
+		if err := checkCacheTriggers(ctx, conn); err != nil {
 			_ = conn.Close(ctx)
 			return nil, err
 		}
