@@ -68,6 +68,9 @@ func TestListenCacheRefusesWithoutTrigger(t *testing.T) {
 	const want = "trigger authentify_cache_update is missing (made by migration 0003_authentify_base_v3.sql)"
 	// Two refusals in the log: the listener retried and still refused.
 	for start := time.Now(); strings.Count(logs.String(), want) < 2; time.Sleep(time.Millisecond) {
+		if svc.Cache().Serving() {
+			t.Fatal("the cache serves without its update trigger")
+		}
 		if time.Since(start) > cacheWait {
 			t.Fatalf("the listener did not log %q; logs:\n%s", want, logs.String())
 		}
