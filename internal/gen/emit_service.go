@@ -385,11 +385,11 @@ func (m *goModel) emitListenCache(f *jen.File) {
 			jen.Func().Params(jen.Id("ctx").Qual("context", "Context")).Params(jen.Qual(runtimePath, "ListenConn"), jen.Error()).Block(
 				jen.List(jen.Id("conn"), jen.Err()).Op(":=").Add(pgxID("ConnectConfig")).Call(jen.Id("ctx"), jen.Id("cfg").Dot("Copy").Call()),
 				jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
-				jen.If(jen.List(jen.Id("_"), jen.Err()).Op(":=").Id("conn").Dot("Exec").Call(jen.Id("ctx"),
-					jen.Lit("LISTEN ").Op("+").Add(pgxID("Identifier")).Values(jen.Id("CacheChannel")).Dot("Sanitize").Call()), jen.Err().Op("!=").Nil()).Block(
+				jen.If(jen.Err().Op(":=").Id("checkCacheTriggers").Call(jen.Id("ctx"), jen.Id("conn")), jen.Err().Op("!=").Nil()).Block(
 					jen.Id("_").Op("=").Id("conn").Dot("Close").Call(jen.Id("ctx")),
 					jen.Return(jen.Nil(), jen.Err())),
-				jen.If(jen.Err().Op(":=").Id("checkCacheTriggers").Call(jen.Id("ctx"), jen.Id("conn")), jen.Err().Op("!=").Nil()).Block(
+				jen.If(jen.List(jen.Id("_"), jen.Err()).Op(":=").Id("conn").Dot("Exec").Call(jen.Id("ctx"),
+					jen.Lit("LISTEN ").Op("+").Add(pgxID("Identifier")).Values(jen.Id("CacheChannel")).Dot("Sanitize").Call()), jen.Err().Op("!=").Nil()).Block(
 					jen.Id("_").Op("=").Id("conn").Dot("Close").Call(jen.Id("ctx")),
 					jen.Return(jen.Nil(), jen.Err())),
 				jen.Return(jen.Id("cacheListenConn").Values(jen.Id("conn")), jen.Nil()),

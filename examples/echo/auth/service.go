@@ -255,11 +255,11 @@ func (s *Service) ListenCache(ctx context.Context) error {
 		if err != nil {
 			return nil, err
 		}
-		if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{CacheChannel}.Sanitize()); err != nil {
+		if err := checkCacheTriggers(ctx, conn); err != nil {
 			_ = conn.Close(ctx)
 			return nil, err
 		}
-		if err := checkCacheTriggers(ctx, conn); err != nil {
+		if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{CacheChannel}.Sanitize()); err != nil {
 			_ = conn.Close(ctx)
 			return nil, err
 		}
