@@ -152,7 +152,8 @@ func (m *goModel) emitService(f *jen.File) {
 		jen.If(jen.Qual(runtimePath, "IsNil").Call(jen.Id("pool"))).Block(jen.Return(jen.Nil(), jen.Qual("errors", "New").Call(jen.Lit("authentify: New: nil database pool (check the error of pgxpool.New)")))),
 		jen.Id("o").Op(":=").Id("options").Values(jen.Dict{jen.Id("settings"): jen.Id("DefaultSettings").Call()}),
 		jen.For(jen.List(jen.Id("_"), jen.Id("opt")).Op(":=").Range().Id("opts")).Block(jen.Id("opt").Call(jen.Op("&").Id("o"))),
-		jen.Id("q").Op(":=").Qual(m.dbPath, "New").Call(jen.Id("pool")),
+		// The queries reuse pgx's scan plans across calls (see runtime/pgxrow).
+		jen.Id("q").Op(":=").Qual(m.dbPath, "New").Call(jen.Qual(runtimePath+"/pgxrow", "CachePlans").Call(jen.Id("pool"))),
 		jen.List(jen.Id("eng"), jen.Err()).Op(":=").Qual(runtimePath, "NewEngine").Types(jen.Id("Token"), jen.Id("UserID"), jen.Id("payload")).Call(
 			jen.Op("&").Id("store").Values(jen.Dict{jen.Id("db"): jen.Id("pool"), jen.Id("q"): jen.Id("q")}),
 			rt("Config").Types(jen.Id("Token")).Values(jen.Dict{

@@ -13,6 +13,7 @@ import (
 
 	"github.com/authentify-go/authentify/examples/echo/auth/db"
 	"github.com/authentify-go/authentify/runtime"
+	pgxrow "github.com/authentify-go/authentify/runtime/pgxrow"
 	"github.com/jackc/pgx/v5"
 	pgxpool "github.com/jackc/pgx/v5/pgxpool"
 )
@@ -170,7 +171,7 @@ func New(pool DB, opts ...Option) (*Service, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	q := db.New(pool)
+	q := db.New(pgxrow.CachePlans(pool))
 	eng, err := runtime.NewEngine[Token, UserID, payload](&store{
 		db: pool,
 		q:  q,
