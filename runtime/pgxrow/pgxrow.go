@@ -88,7 +88,7 @@ func (r *row) Scan(dest ...any) error {
 	}
 	fds := rows.FieldDescriptions()
 	conn := rows.Conn()
-	if conn == nil || len(fds) != len(dest) {
+	if conn == nil || len(fds) != len(dest) || isRowScanner(dest) {
 		if err := rows.Scan(dest...); err != nil {
 			return err
 		}
@@ -108,6 +108,16 @@ func (r *row) Scan(dest ...any) error {
 	}
 	rows.Close()
 	return rows.Err()
+}
+
+// isRowScanner reports whether dest is one pgx.RowScanner, which pgx's
+// Scan hands the whole row to.
+func isRowScanner(dest []any) bool {
+	if len(dest) != 1 {
+		return false
+	}
+	_, ok := dest[0].(pgx.RowScanner)
+	return ok
 }
 
 // planSet returns the plans of key for these columns and destinations,

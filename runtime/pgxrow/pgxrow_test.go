@@ -90,3 +90,18 @@ func TestCachePlansReplansForOtherDestinations(t *testing.T) {
 		t.Error("one destination for two columns: no error")
 	}
 }
+
+// pair is a pgx.RowScanner.
+type pair struct{ a, b int64 }
+
+func (p *pair) ScanRow(rows pgx.Rows) error { return rows.Scan(&p.a, &p.b) }
+
+// TestCachePlansRowScanner: a single pgx.RowScanner destination gets the
+// whole row, as with pgx's QueryRow.
+func TestCachePlansRowScanner(t *testing.T) {
+	pool := pgtest.NewPool(t)
+	var p pair
+	if err := pgxrow.CachePlans(pool).QueryRow(context.Background(), `SELECT 1::bigint, 2::bigint`).Scan(&p); err != nil || p != (pair{1, 2}) {
+		t.Fatalf("ScanRow: %+v %v", p, err)
+	}
+}
