@@ -119,6 +119,9 @@ func main() {
 	if len(results) > 0 {
 		fmt.Println()
 		fmt.Print(FormatTable(results))
+		if t := FormatScaling(results); t != "" {
+			fmt.Printf("\nLookup latency by table size (flat: p99 within ±%.0f %% from the smallest to the largest):\n\n%s", 100*FlatTolerance, t)
+		}
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -231,4 +232,63 @@ func fmtCount(n int) string {
 	default:
 		return strconv.Itoa(n)
 	}
+}
+
+// FlatTolerance is how far (a fraction) a p99 may move between the
+// smallest and the largest row count and still count as flat.
+const FlatTolerance = 0.10
+
+// FormatScaling renders, for every scenario and server measured at two row
+// counts or more, its p50 and p99 at each count side by side, the change of
+// p99 from the smallest count to the largest, and whether that change is
+// within ±FlatTolerance ("flat"). The last column is the same change for
+// the baseline of the scenario: when the baseline moves as much, the
+// database or the machine moved, not the lookup. Cleanup and failed or
+// skipped runs are left out. It returns "" when no run qualifies.
+func FormatScaling(results []Result) string {
+	type key struct{ scenario, server string }
+	byKey := map[key][]Result{}
+	var order []key
+	for _, r := range results {
+		if r.Skipped != "" || r.Requests == 0 || r.Failed() || r.Scenario == "cleanup" {
+			continue
+		}
+		k := key{r.Scenario, r.Server}
+		if _, ok := byKey[k]; !ok {
+			order = append(order, k)
+		}
+		byKey[k] = append(byKey[k], r)
+	}
+	change := func(runs []Result) (float64, bool) {
+		if len(runs) < 2 || runs[0].P99 <= 0 {
+			return 0, false
+		}
+		return float64(runs[len(runs)-1].P99-runs[0].P99) / float64(runs[0].P99), true
+	}
+	var b strings.Builder
+	for _, k := range order {
+		runs := byKey[k]
+		slices.SortFunc(runs, func(x, y Result) int { return cmp.Compare(x.Rows, y.Rows) })
+		d, ok := change(runs)
+		if !ok || runs[0].Rows == runs[len(runs)-1].Rows {
+			continue
+		}
+		if b.Len() == 0 {
+			b.WriteString("| scenario | server | p50 / p99 by rows | p99 change | lookup p99 | baseline p99 change |\n|---|---|---|---|---|---|\n")
+		}
+		var cells []string
+		for _, r := range runs {
+			cells = append(cells, fmt.Sprintf("%s: %s / %s", fmtCount(r.Rows), fmtLatency(r.P50), fmtLatency(r.P99)))
+		}
+		verdict := "flat"
+		if math.Abs(d) > FlatTolerance {
+			verdict = "not flat"
+		}
+		baseline := "–"
+		if bd, ok := change(byKey[key{k.scenario, BaselineName}]); ok && k.server != BaselineName {
+			baseline = fmt.Sprintf("%+.0f %%", 100*bd)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %+.0f %% | %s | %s |\n", k.scenario, k.server, strings.Join(cells, ", "), 100*d, verdict, baseline)
+	}
+	return b.String()
 }

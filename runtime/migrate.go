@@ -196,6 +196,9 @@ type TableModel struct {
 	Migration string
 	Columns   []ColumnModel
 	Indexes   []IndexModel
+	// Triggers are the triggers the generated code relies on: the token
+	// cache's notifications (base model version 3).
+	Triggers []TriggerModel
 }
 
 // ColumnModel is one expected column. Type is as PostgreSQL's format_type
@@ -213,11 +216,24 @@ type IndexModel struct {
 	Migration string
 }
 
+// TriggerModel is one expected trigger on the token table.
+type TriggerModel struct {
+	Name      string
+	Migration string
+}
+
 // LiveTable is the token table as found in the database.
 type LiveTable struct {
-	Exists  bool
-	Columns []LiveColumn
-	Indexes []string
+	Exists   bool
+	Columns  []LiveColumn
+	Indexes  []string
+	Triggers []LiveTrigger
+}
+
+// LiveTrigger is one trigger found on the token table.
+type LiveTrigger struct {
+	Name    string
+	Enabled bool // false after ALTER TABLE … DISABLE TRIGGER
 }
 
 // LiveColumn is one column found in the database.
@@ -299,10 +315,38 @@ func CompareSchema(model TableModel, migs []Migration, applied []int64, live Liv
 			e.Differences = append(e.Differences, fmt.Sprintf("index %s is missing (made by migration %s)", want.Name, want.Migration))
 		}
 	}
+	e.Differences = append(e.Differences, triggerDifferences(model, live.Triggers)...)
 	if len(e.Pending) == 0 && len(e.Differences) == 0 {
 		return nil
 	}
 	return e
+}
+
+// CheckTriggers reports whether every trigger of model is on the table and
+// enabled: nil, or a *SchemaError naming each missing or disabled one and
+// the migration that creates it. The cache listener checks it before the
+// cache serves, since without the triggers no instance learns of a
+// revocation.
+func CheckTriggers(model TableModel, live []LiveTrigger) error {
+	diffs := triggerDifferences(model, live)
+	if len(diffs) == 0 {
+		return nil
+	}
+	return &SchemaError{Table: model.Table, Differences: diffs}
+}
+
+func triggerDifferences(model TableModel, live []LiveTrigger) []string {
+	var out []string
+	for _, want := range model.Triggers {
+		i := slices.IndexFunc(live, func(t LiveTrigger) bool { return t.Name == want.Name })
+		switch {
+		case i < 0:
+			out = append(out, fmt.Sprintf("trigger %s is missing (made by migration %s)", want.Name, want.Migration))
+		case !live[i].Enabled:
+			out = append(out, fmt.Sprintf("trigger %s is disabled (made by migration %s; ALTER TABLE %s ENABLE TRIGGER %s)", want.Name, want.Migration, model.Table, want.Name))
+		}
+	}
+	return out
 }
 
 func nullability(nullable bool) string {

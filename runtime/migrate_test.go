@@ -62,7 +62,8 @@ func TestCompareSchema(t *testing.T) {
 			{Name: "plan", Type: "text", Migration: "0002_add_plan.sql"},
 			{Name: "note", Type: "text", Nullable: true, Migration: "0003_note.sql"},
 		},
-		Indexes: []IndexModel{{Name: "auth_tokens_user_id_idx", Migration: "0001_init.sql"}},
+		Indexes:  []IndexModel{{Name: "auth_tokens_user_id_idx", Migration: "0001_init.sql"}},
+		Triggers: []TriggerModel{{Name: "authentify_cache_update", Migration: "0003_note.sql"}, {Name: "authentify_cache_delete", Migration: "0003_note.sql"}},
 	}
 	migs := []Migration{{Version: 1, Name: "0001_init.sql"}, {Version: 2, Name: "0002_add_plan.sql"}, {Version: 3, Name: "0003_note.sql"}}
 	good := LiveTable{
@@ -72,12 +73,14 @@ func TestCompareSchema(t *testing.T) {
 			{Name: "extra", Type: "text", Nullable: true}, // harmless
 			{Name: "filled", Type: "text", HasDefault: true},
 		},
-		Indexes: []string{"auth_tokens_pkey", "auth_tokens_user_id_idx"},
+		Indexes:  []string{"auth_tokens_pkey", "auth_tokens_user_id_idx"},
+		Triggers: []LiveTrigger{{Name: "audit", Enabled: true}, {Name: "authentify_cache_delete", Enabled: true}, {Name: "authentify_cache_update", Enabled: true}},
 	}
 	with := func(f func(*LiveTable)) LiveTable {
 		l := good
 		l.Columns = append([]LiveColumn(nil), good.Columns...)
 		l.Indexes = append([]string(nil), good.Indexes...)
+		l.Triggers = append([]LiveTrigger(nil), good.Triggers...)
 		f(&l)
 		return l
 	}
@@ -98,6 +101,8 @@ func TestCompareSchema(t *testing.T) {
 		{"nullability", []int64{1, 2, 3}, with(func(l *LiveTable) { l.Columns[2].Nullable = false; l.Columns[2].HasDefault = true }), []string{"column note is NOT NULL, want nullable (see migration 0003_note.sql)"}},
 		{"blocking extra column", []int64{1, 2, 3}, with(func(l *LiveTable) { l.Columns = append(l.Columns, LiveColumn{Name: "old", Type: "text"}) }), []string{"column old is not in the model and is NOT NULL without a default"}},
 		{"index", []int64{1, 2, 3}, with(func(l *LiveTable) { l.Indexes = l.Indexes[:1] }), []string{"index auth_tokens_user_id_idx is missing (made by migration 0001_init.sql)"}},
+		{"missing trigger", []int64{1, 2, 3}, with(func(l *LiveTable) { l.Triggers = l.Triggers[:2] }), []string{"trigger authentify_cache_update is missing (made by migration 0003_note.sql)"}},
+		{"disabled trigger", []int64{1, 2, 3}, with(func(l *LiveTable) { l.Triggers[1].Enabled = false }), []string{"trigger authentify_cache_delete is disabled (made by migration 0003_note.sql; ALTER TABLE auth_tokens ENABLE TRIGGER authentify_cache_delete)"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := CompareSchema(model, migs, tc.applied, tc.live)
@@ -121,6 +126,19 @@ func TestCompareSchema(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestCheckTriggers(t *testing.T) {
+	model := TableModel{Table: "auth_tokens", Triggers: []TriggerModel{{Name: "authentify_cache_update", Migration: "0002_authentify_base_v3.sql"}}}
+	if err := CheckTriggers(model, []LiveTrigger{{Name: "authentify_cache_update", Enabled: true}}); err != nil {
+		t.Errorf("trigger present: %v", err)
+	}
+	for _, live := range [][]LiveTrigger{nil, {{Name: "authentify_cache_update"}}} {
+		err := CheckTriggers(model, live)
+		if !IsSchemaError(err) || !strings.Contains(err.Error(), "trigger authentify_cache_update is") || !strings.Contains(err.Error(), "0002_authentify_base_v3.sql") {
+			t.Errorf("CheckTriggers(%v) = %v, want a SchemaError naming the trigger and its migration", live, err)
+		}
 	}
 }
 

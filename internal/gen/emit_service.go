@@ -142,7 +142,8 @@ func (m *goModel) emitService(f *jen.File) {
 		jen.If(jen.Qual(runtimePath, "IsNil").Call(jen.Id("pool"))).Block(jen.Return(jen.Nil(), jen.Qual("errors", "New").Call(jen.Lit("authentify: New: nil database pool (check the error of pgxpool.New)")))),
 		jen.Id("o").Op(":=").Id("options").Values(jen.Dict{jen.Id("settings"): jen.Id("DefaultSettings").Call()}),
 		jen.For(jen.List(jen.Id("_"), jen.Id("opt")).Op(":=").Range().Id("opts")).Block(jen.Id("opt").Call(jen.Op("&").Id("o"))),
-		jen.Id("q").Op(":=").Qual(m.dbPath, "New").Call(jen.Id("pool")),
+		// The queries reuse pgx's scan plans across calls (see runtime/pgxrow).
+		jen.Id("q").Op(":=").Qual(m.dbPath, "New").Call(jen.Qual(runtimePath+"/pgxrow", "CachePlans").Call(jen.Id("pool"))),
 		jen.List(jen.Id("eng"), jen.Err()).Op(":=").Qual(runtimePath, "NewEngine").Types(jen.Id("Token"), jen.Id("UserID"), jen.Id("payload")).Call(
 			jen.Op("&").Id("store").Values(jen.Dict{jen.Id("db"): jen.Id("pool"), jen.Id("q"): jen.Id("q")}),
 			rt("Config").Types(jen.Id("Token")).Values(jen.Dict{
@@ -361,6 +362,9 @@ func (m *goModel) emitListenCache(f *jen.File) {
 	f.Comment("(every request reads the database) until it is back and the cache was emptied.")
 	f.Comment("Over a pool it also pings itself every second and stands aside the same way while")
 	f.Comment("a ping takes longer than 3s to come back (a lagging listener).")
+	f.Comment("Each connection also checks that the table's cache triggers exist and are enabled;")
+	f.Comment("without them (dropped by hand) the cache keeps standing aside and the listener logs")
+	f.Comment("the *runtime.SchemaError naming the trigger and its migration at every retry.")
 	f.Comment("With the cache off it returns nil at once. New never starts it: New does not")
 	f.Comment("touch the database.")
 	recv().Id("ListenCache").Params(jen.Id("ctx").Qual("context", "Context")).Error().Block(
@@ -386,6 +390,9 @@ func (m *goModel) emitListenCache(f *jen.File) {
 			jen.Func().Params(jen.Id("ctx").Qual("context", "Context")).Params(jen.Qual(runtimePath, "ListenConn"), jen.Error()).Block(
 				jen.List(jen.Id("conn"), jen.Err()).Op(":=").Add(pgxID("ConnectConfig")).Call(jen.Id("ctx"), jen.Id("cfg").Dot("Copy").Call()),
 				jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
+				jen.If(jen.Err().Op(":=").Id("checkCacheTriggers").Call(jen.Id("ctx"), jen.Id("conn")), jen.Err().Op("!=").Nil()).Block(
+					jen.Id("_").Op("=").Id("conn").Dot("Close").Call(jen.Id("ctx")),
+					jen.Return(jen.Nil(), jen.Err())),
 				jen.If(jen.List(jen.Id("_"), jen.Err()).Op(":=").Id("conn").Dot("Exec").Call(jen.Id("ctx"),
 					jen.Lit("LISTEN ").Op("+").Add(pgxID("Identifier")).Values(jen.Id("CacheChannel")).Dot("Sanitize").Call()), jen.Err().Op("!=").Nil()).Block(
 					jen.Id("_").Op("=").Id("conn").Dot("Close").Call(jen.Id("ctx")),

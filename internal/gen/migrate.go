@@ -140,6 +140,7 @@ type baseVersion struct {
 	Columns     []liveColumn // columns this version adds
 	Indexes     []string     // index suffixes (sqlModel.Index) this version adds
 	DropIndexes []string     // index suffixes an earlier version added that this one drops
+	Triggers    []string     // names of the triggers this version creates on the token table
 }
 
 // ownedIndex is an index of the base model and the version that added it.
@@ -264,6 +265,7 @@ const cachePayloadMax = 7900
 // single-event triggers, hence one trigger for UPDATE and one for DELETE,
 // sharing the function.
 var baseV3 = baseVersion{
+	Triggers: []string{"authentify_cache_update", "authentify_cache_delete", "authentify_cache_truncate"},
 	Up: func(m sqlModel) []string {
 		channel := quoteLiteral(cacheChannel(m.VersionTable))
 		fn := fmt.Sprintf(`CREATE OR REPLACE FUNCTION %[1]s() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -955,6 +957,7 @@ type migrateGoData struct {
 	Files                                             []string
 	Columns                                           []runtime.ColumnModel
 	Indexes                                           []runtime.IndexModel
+	Triggers                                          []runtime.TriggerModel
 }
 
 // renderMigrateGo renders migrate.go: the embedded migrations, the
@@ -985,6 +988,12 @@ func renderMigrateGo(s *spec.Spec, opt Options, snap *snapshot, files []string) 
 				t = formatType(m.UserIDType)
 			}
 			d.Columns = append(d.Columns, runtime.ColumnModel{Name: c.Name, Type: t, Nullable: c.Nullable, Migration: mig})
+		}
+	}
+	for v, b := range bases[:snap.BaseVersion] {
+		// A trigger follows its table through a rename and keeps its name.
+		for _, name := range b.Triggers {
+			d.Triggers = append(d.Triggers, runtime.TriggerModel{Name: name, Migration: snap.BaseMigrations[v]})
 		}
 	}
 	for _, ix := range baseIndexes(bases, snap.BaseVersion) {

@@ -66,6 +66,11 @@ var tableModel = runtime.TableModel{
 		{Name: "auth_tokens_prev_refresh_hash_idx", Migration: "0001_init.sql"},
 		{Name: "auth_tokens_retired_refresh_hashes_idx", Migration: "0001_init.sql"},
 	},
+	Triggers: []runtime.TriggerModel{
+		{Name: "authentify_cache_update", Migration: "0003_authentify_base_v3.sql"},
+		{Name: "authentify_cache_delete", Migration: "0003_authentify_base_v3.sql"},
+		{Name: "authentify_cache_truncate", Migration: "0003_authentify_base_v3.sql"},
+	},
 }
 
 // Migrate applies the pending migrations, each in a transaction under an
@@ -96,7 +101,8 @@ func (s *Service) CreateSchema(ctx context.Context) error {
 
 // CheckSchema compares the database with the generated model without
 // changing anything: every migration applied (per VersionTable), every
-// column with its type and nullability, every index. For apps that migrate
+// column with its type and nullability, every index, and the token cache's
+// triggers (present and enabled, whether or not the cache is on). For apps that migrate
 // with their own tool. A mismatch is a *runtime.SchemaError naming each
 // difference and the migration that fixes it.
 func (s *Service) CheckSchema(ctx context.Context) error {
@@ -130,13 +136,40 @@ JOIN pg_catalog.pg_class AS c ON c.oid = i.indexrelid WHERE i.indrelid = to_regc
 		if err != nil {
 			return err
 		}
-		live.Indexes, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		if live.Indexes, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+			return err
+		}
+		live.Triggers, err = liveTriggers(ctx, tx)
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("authentify: check schema: %w", runtime.StoreError(err, nil))
 	}
 	return runtime.CompareSchema(tableModel, migs, applied, live)
+}
+
+// liveTriggers returns the user-defined triggers on the token table, each
+// with whether it is enabled.
+func liveTriggers(ctx context.Context, q interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}) ([]runtime.LiveTrigger, error) {
+	rows, err := q.Query(ctx, `SELECT t.tgname::text, t.tgenabled <> 'D' FROM pg_catalog.pg_trigger AS t
+WHERE t.tgrelid = to_regclass($1) AND NOT t.tgisinternal`, "\"auth_tokens\"")
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[runtime.LiveTrigger])
+}
+
+// checkCacheTriggers returns a *runtime.SchemaError when a trigger of the
+// token cache is missing or disabled: without it no instance learns of a
+// change, so the cache listener refuses to let the cache serve.
+func checkCacheTriggers(ctx context.Context, conn *pgx.Conn) error {
+	live, err := liveTriggers(ctx, conn)
+	if err != nil {
+		return fmt.Errorf("authentify: check the cache triggers: %w", err)
+	}
+	return runtime.CheckTriggers(tableModel, live)
 }
 
 // migrator adapts DB to runtime.MigrationDB.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/authentify-go/authentify/examples/echo/auth/db"
 	"github.com/authentify-go/authentify/runtime"
+	pgxrow "github.com/authentify-go/authentify/runtime/pgxrow"
 	"github.com/jackc/pgx/v5"
 	pgxpool "github.com/jackc/pgx/v5/pgxpool"
 )
@@ -172,7 +173,7 @@ func New(pool DB, opts ...Option) (*Service, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	q := db.New(pool)
+	q := db.New(pgxrow.CachePlans(pool))
 	eng, err := runtime.NewEngine[Token, UserID, payload](&store{
 		db: pool,
 		q:  q,
@@ -220,6 +221,9 @@ func (s *Service) Cache() *runtime.Cache[Token] {
 // (every request reads the database) until it is back and the cache was emptied.
 // Over a pool it also pings itself every second and stands aside the same way while
 // a ping takes longer than 3s to come back (a lagging listener).
+// Each connection also checks that the table's cache triggers exist and are enabled;
+// without them (dropped by hand) the cache keeps standing aside and the listener logs
+// the *runtime.SchemaError naming the trigger and its migration at every retry.
 // With the cache off it returns nil at once. New never starts it: New does not
 // touch the database.
 func (s *Service) ListenCache(ctx context.Context) error {
@@ -252,6 +256,10 @@ func (s *Service) ListenCache(ctx context.Context) error {
 	return runtime.ListenCache(ctx, s.eng.Cache(), func(ctx context.Context) (runtime.ListenConn, error) {
 		conn, err := pgx.ConnectConfig(ctx, cfg.Copy())
 		if err != nil {
+			return nil, err
+		}
+		if err := checkCacheTriggers(ctx, conn); err != nil {
+			_ = conn.Close(ctx)
 			return nil, err
 		}
 		if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{CacheChannel}.Sanitize()); err != nil {
