@@ -166,7 +166,7 @@ func TestStarter(t *testing.T) {
 	if got, want := render(t, s), render(t, mustLoad(t, Minimal())); !bytes.Equal(got, want) {
 		t.Errorf("Starter and Minimal differ:\n%s\n%s", got, want)
 	}
-	for _, k := range append(runtime.SettingKeys(), "version", "package", "table", "id_type", "references", "prefix", "strict", "fields") {
+	for _, k := range append(runtime.SettingKeys(), "version", "package", "table", "engines", "http", "id_type", "references", "prefix", "strict", "fields") {
 		if !bytes.Contains(src, []byte(k+":")) {
 			t.Errorf("Starter does not show %q", k)
 		}
