@@ -149,7 +149,8 @@ func liteRebuild(from, to liteTableState, copy []string, exprs map[string]string
 			e = x
 		}
 		j := slices.IndexFunc(to.cols, func(t liteColumn) bool { return t.Name == c })
-		if t := to.cols[j]; !t.Nullable && t.Type != "" && !strings.Contains(t.Decl, "PRIMARY KEY") {
+		k := slices.IndexFunc(from.cols, func(f liteColumn) bool { return f.Name == c })
+		if t := to.cols[j]; !t.Nullable && from.cols[k].Nullable {
 			if m := liteDefaultRe.FindStringSubmatch(t.Decl); m != nil {
 				e = fmt.Sprintf("coalesce(%s, %s)", e, m[1])
 			} else {

@@ -23,25 +23,33 @@ func genLite(t *testing.T, src string, pg, lite FileSet, allow bool) (FileSet, F
 	if err != nil {
 		t.Fatalf("spec does not load: %v\n%s", err, src)
 	}
-	opt := Options{Source: "authentify.yaml", Migrations: pg, LiteMigrations: lite, AllowDestructive: allow}
+	return planBoth(s, Options{Source: "authentify.yaml", Migrations: pg, LiteMigrations: lite, AllowDestructive: allow})
+}
+
+// planBoth runs the PostgreSQL planner and, when the spec lists sqlite,
+// the SQLite one, as Generate does, and returns the two folders.
+func planBoth(s *spec.Spec, opt Options) (FileSet, FileSet, error) {
 	out, snap, err := migrations(s, opt)
 	if err != nil {
 		return nil, nil, err
 	}
-	lout, _, ls, err := liteMigrations(s, snap, opt)
-	if err != nil {
-		return nil, nil, err
+	liteOut := FileSet{}
+	if s.Has(spec.EngineSQLite) {
+		lout, _, ls, err := liteMigrations(s, snap, opt)
+		if err != nil {
+			return nil, nil, err
+		}
+		if ls != snap.SQLite {
+			snap.SQLite = ls
+			out[snapshotPath] = snap.marshal()
+		}
+		for p, b := range lout {
+			liteOut[strings.TrimPrefix(p, liteMigrationsDir+"/")] = b
+		}
 	}
-	if ls != snap.SQLite {
-		snap.SQLite = ls
-		out[snapshotPath] = snap.marshal()
-	}
-	pgOut, liteOut := FileSet{}, FileSet{}
+	pgOut := FileSet{}
 	for p, b := range out {
 		pgOut[strings.TrimPrefix(p, migrationsDir+"/")] = b
-	}
-	for p, b := range lout {
-		liteOut[strings.TrimPrefix(p, liteMigrationsDir+"/")] = b
 	}
 	return pgOut, liteOut, nil
 }
