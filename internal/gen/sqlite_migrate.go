@@ -287,7 +287,7 @@ func liteMigrations(s *spec.Spec, snap *snapshot, opt Options) (FileSet, []strin
 			name = fmt.Sprintf("%04d_%s", last+1, slug)
 		}
 	}
-	up, down, summaries, destructive, refused := litePlan(s, snap.planned, prev, cols, opt.AllowDestructive)
+	up, down, summaries, destructive, altered, refused := litePlan(s, snap.planned, prev, cols, opt.AllowDestructive)
 	if len(refused) > 0 {
 		return nil, nil, nil, &spec.Errors{Diags: refused}
 	}
@@ -303,15 +303,16 @@ func liteMigrations(s *spec.Spec, snap *snapshot, opt Options) (FileSet, []strin
 	slices.Sort(names)
 	ls := &liteSnapshot{Table: s.Table, TableMigration: prev.TableMigration, Columns: liteSnapColumns(cols, prev, name),
 		Migrations: append(slices.Clone(prev.Migrations), snapMigration{File: name, SHA256: sha(file)})}
-	if !strings.Contains(string(file), "ALTER TABLE "+quoteIdent(s.Table)+" ADD COLUMN") || prev.Table != s.Table {
+	if !altered {
 		ls.TableMigration = name // rebuilt or renamed
 	}
 	return out, names, ls, nil
 }
 
 // litePlan returns the statements of the SQLite migration from prev to
-// cols, following the PostgreSQL changes planned.
-func litePlan(s *spec.Spec, planned []change, prev *liteSnapshot, cols []liteColumn, allowDestructive bool) (up, down, summaries, destructive []string, refused []spec.Diagnostic) {
+// cols, following the PostgreSQL changes planned; altered reports that Up
+// only adds columns (the table keeps its indexes).
+func litePlan(s *spec.Spec, planned []change, prev *liteSnapshot, cols []liteColumn, allowDestructive bool) (up, down, summaries, destructive []string, altered bool, refused []spec.Diagnostic) {
 	from := liteTableState{table: prev.Table}
 	for _, c := range prev.Columns {
 		from.cols = append(from.cols, c.column())
@@ -397,7 +398,7 @@ func litePlan(s *spec.Spec, planned []change, prev *liteSnapshot, cols []liteCol
 		}
 	}
 	if len(refused) > 0 {
-		return nil, nil, nil, nil, refused
+		return nil, nil, nil, nil, false, refused
 	}
 	// The columns both tables have, unchanged in kind.
 	var common []string
@@ -427,6 +428,7 @@ func litePlan(s *spec.Spec, planned []change, prev *liteSnapshot, cols []liteCol
 			up = append(up, line)
 		}
 		down = liteRebuild(to, from, common, downExprs)
+		altered = true
 	case onlyRename && len(added) == 0 && prev.Table != s.Table:
 		up, down = liteRename(prev.Table, s.Table), liteRename(s.Table, prev.Table)
 	default:
@@ -436,7 +438,7 @@ func litePlan(s *spec.Spec, planned []change, prev *liteSnapshot, cols []liteCol
 			down = append([]string{"DELETE FROM " + quoteIdent(s.Table)}, down...)
 		}
 	}
-	return up, down, summaries, destructive, nil
+	return up, down, summaries, destructive, altered, nil
 }
 
 // quoteList is vals as a list of SQL literals.

@@ -1,6 +1,8 @@
 package gen
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -283,5 +285,70 @@ func TestSQLiteMigrationRefusals(t *testing.T) {
 	_, again, err := genLite(t, before+"  m: { type: int64, nullable: true }\n", pg, lite, false)
 	if err != nil || len(again) != len(lite) {
 		t.Errorf("regenerating: %v, %v", again.Paths(), err)
+	}
+}
+
+// TestSQLiteMigrationAdoption: a package whose model.json does not record
+// its SQLite folder (generated before SQLite migrations were planned) has
+// its 0001_init.sql adopted when it matches the spec, and is refused when
+// it does not; a package that adds the sqlite engine later gets 0001 and
+// then numbers its SQLite migrations after the PostgreSQL ones.
+func TestSQLiteMigrationAdoption(t *testing.T) {
+	src := liteBase + "fields:\n  note: { type: string, nullable: true }\n"
+	pg, lite, err := genLite(t, src, nil, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var snap snapshot
+	if err := json.Unmarshal(pg["model.json"], &snap); err != nil {
+		t.Fatal(err)
+	}
+	if snap.SQLite == nil || len(snap.SQLite.Migrations) != 1 {
+		t.Fatalf("model.json records no SQLite migration: %s", pg["model.json"])
+	}
+	snap.SQLite = nil
+	old := FileSet{}
+	for k, v := range pg {
+		old[k] = v
+	}
+	old["model.json"] = snap.marshal()
+	pg2, lite2, err := genLite(t, src, old, lite, false)
+	if err != nil {
+		t.Fatalf("adopting: %v", err)
+	}
+	if !bytes.Equal(pg2["model.json"], pg["model.json"]) || len(lite2) != 1 {
+		t.Errorf("adopting changed more than model.json's sqlite section:\n%s", pg2["model.json"])
+	}
+	_, _, err = genLite(t, src+"  more: { type: bool, default: true }\n", old, lite, false)
+	if err == nil || !strings.Contains(err.Error(), "authentify.yaml:3:") || !strings.Contains(err.Error(), "does not record") {
+		t.Errorf("an unrecorded folder from another spec: %v, want a positioned refusal", err)
+	}
+
+	// PostgreSQL first (0001, 0002), SQLite added later.
+	pgOnly := "version: 1\npackage: auth\n"
+	p1, _, err := genLite(t, pgOnly, nil, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2, _, err := genLite(t, pgOnly+"fields:\n  a: { type: int64, nullable: true }\n", p1, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p3, l3, err := genLite(t, liteBase+"fields:\n  a: { type: int64, nullable: true }\n", p2, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(l3) != 1 || len(p3) != len(p2) {
+		t.Fatalf("adding the engine: %v %v", p3.Paths(), l3.Paths())
+	}
+	p4, l4, err := genLite(t, liteBase+"fields:\n  a: { type: int64, nullable: true }\n  b: { type: int64, nullable: true }\n", p3, l3, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := p4["0003_add_b.sql"]; !ok {
+		t.Errorf("PostgreSQL folder %v, want 0003_add_b.sql", p4.Paths())
+	}
+	if _, ok := l4["0003_add_b.sql"]; !ok {
+		t.Errorf("SQLite folder %v, want 0003_add_b.sql beside the PostgreSQL one", l4.Paths())
 	}
 }
