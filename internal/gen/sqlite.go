@@ -45,6 +45,7 @@ type liteColumn struct {
 	Type     string // declared STRICT type: INTEGER, TEXT, BLOB, REAL
 	Nullable bool
 	Decl     string // the rest of the column definition: NOT NULL, CHECK, DEFAULT…
+	Default  string // the DEFAULT literal of a custom column, or ""
 	// Enc says how Go values cross: "" as they are, "scan" through
 	// runtime.LiteArg and LiteScan (time, ip, string_list), "arg" through
 	// runtime.LiteArg only (uuid, which scans itself), "json" through
@@ -138,6 +139,7 @@ func liteField(f spec.Field) (liteColumn, error) {
 			return c, err
 		}
 		decl = append(decl, "DEFAULT "+d)
+		c.Default = d
 	}
 	if check != "" {
 		decl = append(decl, "CHECK ("+check+")")

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"path"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -47,16 +46,17 @@ type liteSnapColumn struct {
 	Type     string `json:"type"`
 	Nullable bool   `json:"nullable,omitempty"`
 	Decl     string `json:"decl,omitempty"`
+	Default  string `json:"default,omitempty"` // SQL literal, for a custom column
 	// Migration is the SQLite migration that last added or changed it.
 	Migration string `json:"migration"`
 }
 
 func (c liteSnapColumn) column() liteColumn {
-	return liteColumn{Name: c.Name, Type: c.Type, Nullable: c.Nullable, Decl: c.Decl}
+	return liteColumn{Name: c.Name, Type: c.Type, Nullable: c.Nullable, Decl: c.Decl, Default: c.Default}
 }
 
 func sameLiteColumn(a, b liteSnapColumn) bool {
-	return a.Name == b.Name && a.Type == b.Type && a.Nullable == b.Nullable && a.Decl == b.Decl
+	return a.Name == b.Name && a.Type == b.Type && a.Nullable == b.Nullable && a.Decl == b.Decl && a.Default == b.Default
 }
 
 // liteTableDef is the CREATE TABLE statement of the token table named
@@ -127,9 +127,6 @@ func liteRename(from, to string) []string {
 	return append(out, liteTrigger(n))
 }
 
-// liteDefaultRe finds the DEFAULT of a column definition.
-var liteDefaultRe = regexp.MustCompile(`DEFAULT ('(?:[^']|'')*'|[^ ]+)`)
-
 // liteRebuild returns the statements that turn the table from into to,
 // copying the columns copy (the other columns of to take their default);
 // exprs maps a copied column to the expression that computes it from the
@@ -151,8 +148,8 @@ func liteRebuild(from, to liteTableState, copy []string, exprs map[string]string
 		j := slices.IndexFunc(to.cols, func(t liteColumn) bool { return t.Name == c })
 		k := slices.IndexFunc(from.cols, func(f liteColumn) bool { return f.Name == c })
 		if t := to.cols[j]; !t.Nullable && from.cols[k].Nullable {
-			if m := liteDefaultRe.FindStringSubmatch(t.Decl); m != nil {
-				e = fmt.Sprintf("coalesce(%s, %s)", e, m[1])
+			if t.Default != "" {
+				e = fmt.Sprintf("coalesce(%s, %s)", e, t.Default)
 			} else {
 				where = append(where, e+" IS NOT NULL")
 			}
@@ -189,7 +186,7 @@ func liteRebuild(from, to liteTableState, copy []string, exprs map[string]string
 // liteAddable reports whether SQLite's ALTER TABLE ADD COLUMN can add c:
 // nullable or with a default (a constant in every spec type).
 func liteAddable(c liteColumn) bool {
-	return c.Nullable || strings.Contains(c.Decl, "DEFAULT ")
+	return c.Nullable || c.Default != ""
 }
 
 // liteSnapColumns returns the snapshot columns of cols, each marked with
@@ -197,7 +194,7 @@ func liteAddable(c liteColumn) bool {
 func liteSnapColumns(cols []liteColumn, prev *liteSnapshot, mig string) []liteSnapColumn {
 	out := make([]liteSnapColumn, len(cols))
 	for i, c := range cols {
-		sc := liteSnapColumn{Name: c.Name, Type: c.Type, Nullable: c.Nullable, Decl: c.Decl, Migration: mig}
+		sc := liteSnapColumn{Name: c.Name, Type: c.Type, Nullable: c.Nullable, Decl: c.Decl, Default: c.Default, Migration: mig}
 		if prev != nil {
 			for _, p := range prev.Columns {
 				if sameLiteColumn(p, sc) {
@@ -372,8 +369,8 @@ func litePlan(s *spec.Spec, planned []change, prev *liteSnapshot, cols []liteCol
 				// NULL).
 				old, _ := prevCol(c.column)
 				repl := "NULL"
-				if m := liteDefaultRe.FindStringSubmatch(old.Decl); m != nil {
-					repl = m[1]
+				if old.Default != "" {
+					repl = old.Default
 				}
 				downExprs[c.column] = fmt.Sprintf("CASE WHEN %s IN (%s) THEN %s ELSE %s END", col, quoteList(c.added), repl, col)
 			}
