@@ -106,14 +106,18 @@ func Generate(ctx context.Context, s *spec.Spec, opt Options) (FileSet, error) {
 	}
 	goFiles["migrate.go"] = mig
 	if s.Has(spec.EngineSQLite) {
-		liteFiles, liteNames, err := liteMigrations(s, opt)
+		liteFiles, liteNames, liteSnap, err := liteMigrations(s, snap, opt)
 		if err != nil {
 			return nil, err
 		}
 		for name, b := range liteFiles {
 			files[name] = b
 		}
-		lite, err := renderLiteStore(s, opt.Source, opt.ImportPath+"/db", snap.VersionTable, liteNames)
+		if liteSnap != snap.SQLite {
+			snap.SQLite = liteSnap
+			files[snapshotPath] = snap.marshal()
+		}
+		lite, err := renderLiteStore(s, opt.Source, opt.ImportPath+"/db", snap.VersionTable, liteNames, liteSnap)
 		if err != nil {
 			return nil, err
 		}

@@ -60,6 +60,14 @@ type snapshot struct {
 	References   string          `json:"references,omitempty"`
 	Columns      []snapColumn    `json:"columns"`
 	Migrations   []snapMigration `json:"migrations"`
+	// SQLite is the SQLite table and migrations (sql/migrations_sqlite)
+	// of a spec that lists the sqlite engine.
+	SQLite *liteSnapshot `json:"sqlite,omitempty"`
+
+	// planned are the changes of the migration this run added (named
+	// plannedIn), for the SQLite planner; not part of model.json.
+	planned   []change
+	plannedIn string
 }
 
 // snapColumn is a custom column as of the last migration.
@@ -354,7 +362,27 @@ type change struct {
 	up, down    []string // statements, without the final ";"
 	destructive string   // what would be lost, or ""
 	at          string   // spec key path to report a refusal at
+	// kind and column say what changed, for the SQLite planner
+	// (sqlite_migrate.go): one of the change* kinds, and the custom column.
+	kind, column string
+	// removed and added are the enum values a changeValues removes and
+	// adds.
+	removed, added []string
 }
+
+// The kinds of change.
+const (
+	changeRename   = "rename"
+	changeBase     = "base"
+	changeUserID   = "user_id"
+	changeDrop     = "drop"
+	changeAdd      = "add"
+	changeRetype   = "retype"
+	changeDefault  = "default"
+	changeNullable = "nullable"
+	changeNotNull  = "not_null"
+	changeValues   = "values"
+)
 
 // versionTableName is the name of the table that records applied
 // migrations for a package whose first table is table.
@@ -405,6 +433,7 @@ func newSnapshot(in planInput) *snapshot {
 		s.RenamedIn = in.prev.RenamedIn
 		s.BaseMigrations = slices.Clone(in.prev.BaseMigrations)
 		s.Migrations = slices.Clone(in.prev.Migrations)
+		s.SQLite = in.prev.SQLite
 	} else {
 		s.VersionTable = versionTableName(in.spec.Table)
 	}
@@ -439,6 +468,7 @@ func plan(in planInput) ([]change, []spec.Diagnostic) {
 		case prev.Table:
 			old := sqlModel{TableRaw: prev.Table}
 			c := change{
+				kind:    changeRename,
 				slug:    "rename_" + prev.Table,
 				summary: fmt.Sprintf("rename table %s to %s", prev.Table, s.Table),
 				up:      []string{fmt.Sprintf("ALTER TABLE %s RENAME TO %s", quoteIdent(prev.Table), table)},
@@ -466,6 +496,7 @@ func plan(in planInput) ([]change, []spec.Diagnostic) {
 	for v := prev.BaseVersion + 1; v <= len(in.bases); v++ {
 		b := in.bases[v-1]
 		out = append(out, change{
+			kind:    changeBase,
 			slug:    fmt.Sprintf("authentify_base_v%d", v),
 			summary: fmt.Sprintf("upgrade authentify's base model from version %d to %d", v-1, v),
 			up:      b.Up(m),
@@ -476,6 +507,7 @@ func plan(in planInput) ([]change, []spec.Diagnostic) {
 	// user.id_type
 	if prev.UserIDType != m.UserIDType {
 		out = append(out, change{
+			kind:    changeUserID,
 			slug:    "user_id_" + strings.ReplaceAll(m.UserIDType, " ", "_"),
 			summary: fmt.Sprintf("change user_id from %s to %s", prev.UserIDType, m.UserIDType),
 			up: []string{
@@ -507,6 +539,8 @@ func plan(in planInput) ([]change, []spec.Diagnostic) {
 			continue
 		}
 		out = append(out, change{
+			kind:        changeDrop,
+			column:      old.Name,
 			slug:        "drop_" + old.Name,
 			summary:     fmt.Sprintf("drop column %s", old.Name),
 			up:          []string{fmt.Sprintf("ALTER TABLE %s DROP COLUMN %s", table, quoteIdent(old.Name))},
@@ -520,6 +554,8 @@ func plan(in planInput) ([]change, []spec.Diagnostic) {
 		at := "fields." + c.Name
 		if !ok {
 			out = append(out, change{
+				kind:    changeAdd,
+				column:  c.Name,
 				slug:    "add_" + c.Name,
 				summary: fmt.Sprintf("add column %s", c.Name),
 				up:      addColumn(table, c),
@@ -533,6 +569,8 @@ func plan(in planInput) ([]change, []spec.Diagnostic) {
 		}
 		if old.Type != c.Type || (old.Values == nil) != (c.Values == nil) {
 			ch := change{
+				kind:        changeRetype,
+				column:      c.Name,
 				slug:        "retype_" + c.Name,
 				summary:     fmt.Sprintf("change the type of column %s from %s to %s", c.Name, old.Type, c.Type),
 				up:          append([]string{fmt.Sprintf("ALTER TABLE %s DROP COLUMN %s", table, col)}, addColumn(table, c)...),
@@ -544,7 +582,7 @@ func plan(in planInput) ([]change, []spec.Diagnostic) {
 			continue
 		}
 		if old.Default != c.Default {
-			ch := change{slug: c.Name + "_default", summary: fmt.Sprintf("change the default of column %s", c.Name)}
+			ch := change{kind: changeDefault, column: c.Name, slug: c.Name + "_default", summary: fmt.Sprintf("change the default of column %s", c.Name)}
 			set := func(d string) string {
 				if d == "" {
 					return alter("DROP DEFAULT")
@@ -555,7 +593,7 @@ func plan(in planInput) ([]change, []spec.Diagnostic) {
 			out = append(out, ch)
 		}
 		if old.Nullable != c.Nullable {
-			ch := change{slug: c.Name + "_nullable", summary: fmt.Sprintf("make column %s nullable", c.Name)}
+			ch := change{kind: changeNullable, column: c.Name, slug: c.Name + "_nullable", summary: fmt.Sprintf("make column %s nullable", c.Name)}
 			notNull := func(d string) []string {
 				return []string{
 					fmt.Sprintf("UPDATE %s SET %s = %s WHERE %s IS NULL", table, col, d, col),
@@ -570,6 +608,7 @@ func plan(in planInput) ([]change, []spec.Diagnostic) {
 					ch.down = []string{alter("SET NOT NULL")}
 				}
 			} else {
+				ch.kind = changeNotNull
 				ch.slug, ch.summary = c.Name+"_not_null", fmt.Sprintf("make column %s NOT NULL (NULLs become its default)", c.Name)
 				ch.down = []string{alter("DROP NOT NULL")}
 				if c.Default != "" {
@@ -584,6 +623,8 @@ func plan(in planInput) ([]change, []spec.Diagnostic) {
 		}
 		if !slices.Equal(old.Values, c.Values) {
 			ch := change{
+				kind:    changeValues,
+				column:  c.Name,
 				slug:    c.Name + "_values",
 				summary: fmt.Sprintf("change the values of enum column %s to %s", c.Name, strings.Join(c.Values, ", ")),
 				up:      replaceCheck(table, old.Check, c),
@@ -593,6 +634,12 @@ func plan(in planInput) ([]change, []spec.Diagnostic) {
 			for _, v := range old.Values {
 				if !slices.Contains(c.Values, v) {
 					removed = append(removed, v)
+				}
+			}
+			ch.removed = removed
+			for _, v := range c.Values {
+				if !slices.Contains(old.Values, v) {
+					ch.added = append(ch.added, v)
 				}
 			}
 			if len(removed) > 0 {
@@ -716,7 +763,7 @@ func renderMigration(source string, summaries, destructive, up, down []string) [
 
 func writeStatement(b *bytes.Buffer, s string) {
 	s = strings.TrimRight(strings.TrimSpace(s), ";")
-	if strings.Contains(s, "$$") {
+	if strings.Contains(s, "$$") || strings.HasPrefix(s, "CREATE TRIGGER") {
 		// A function body holds semicolons: goose must not split it.
 		b.WriteString("-- +goose StatementBegin\n" + s + ";\n-- +goose StatementEnd\n")
 		return
@@ -880,6 +927,7 @@ func migrations(s *spec.Spec, opt Options) (FileSet, *snapshot, error) {
 		}
 		next.Columns[i] = c
 	}
+	next.planned, next.plannedIn = changes, name
 	out[migrationsDir+"/"+name] = file
 	out[snapshotPath] = next.marshal()
 	return out, next, nil

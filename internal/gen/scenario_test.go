@@ -130,7 +130,7 @@ func generateScenarioOnce(ctx context.Context, sc scenario) (*spec.Spec, FileSet
 		return nil, nil, err
 	}
 	opt := Options{SqlcExe: exe, Source: "authentify.yaml", ImportPath: scenarioImportPath(sc.name)}
-	opt.Migrations, err = scenarioHistory(sc)
+	opt.Migrations, opt.LiteMigrations, err = scenarioHistory(sc)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -139,29 +139,26 @@ func generateScenarioOnce(ctx context.Context, sc scenario) (*spec.Spec, FileSet
 	return s, files, err
 }
 
-// scenarioHistory returns the sql/migrations folder left by generating
-// the scenario's history/NN.yaml specs in order (each with
-// --allow-destructive), the state the scenario's own spec starts from.
-func scenarioHistory(sc scenario) (FileSet, error) {
-	migs := FileSet{}
+// scenarioHistory returns the sql/migrations and sql/migrations_sqlite
+// folders left by generating the scenario's history/NN.yaml specs in order
+// (each with --allow-destructive), the state the scenario's own spec starts
+// from.
+func scenarioHistory(sc scenario) (FileSet, FileSet, error) {
+	migs, lite := FileSet{}, FileSet{}
 	for _, f := range sc.ar.Files {
 		if !strings.HasPrefix(f.Name, "history/") {
 			continue
 		}
 		hs, err := spec.Load("authentify.yaml", f.Data)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", f.Name, err)
+			return nil, nil, fmt.Errorf("%s: %w", f.Name, err)
 		}
-		out, _, err := migrations(hs, Options{Source: "authentify.yaml", Migrations: migs, AllowDestructive: true})
+		migs, lite, err = planBoth(hs, Options{Source: "authentify.yaml", Migrations: migs, LiteMigrations: lite, AllowDestructive: true})
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", f.Name, err)
-		}
-		migs = FileSet{}
-		for p, b := range out {
-			migs[strings.TrimPrefix(p, migrationsDir+"/")] = b
+			return nil, nil, fmt.Errorf("%s: %w", f.Name, err)
 		}
 	}
-	return migs, nil
+	return migs, lite, nil
 }
 
 func TestScenarios(t *testing.T) {

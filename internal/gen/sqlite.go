@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"go/format"
-	"path"
-	"slices"
 	"strconv"
 	"strings"
 	"text/template"
@@ -47,6 +45,7 @@ type liteColumn struct {
 	Type     string // declared STRICT type: INTEGER, TEXT, BLOB, REAL
 	Nullable bool
 	Decl     string // the rest of the column definition: NOT NULL, CHECK, DEFAULT…
+	Default  string // the DEFAULT literal of a custom column, or ""
 	// Enc says how Go values cross: "" as they are, "scan" through
 	// runtime.LiteArg and LiteScan (time, ip, string_list), "arg" through
 	// runtime.LiteArg only (uuid, which scans itself), "json" through
@@ -140,6 +139,7 @@ func liteField(f spec.Field) (liteColumn, error) {
 			return c, err
 		}
 		decl = append(decl, "DEFAULT "+d)
+		c.Default = d
 	}
 	if check != "" {
 		decl = append(decl, "CHECK ("+check+")")
@@ -293,36 +293,6 @@ DROP TABLE %s;
 	return b.Bytes(), nil
 }
 
-// liteMigrations returns the SQLite migrations folder: the existing
-// migrations as they are, or a new 0001_init.sql. A spec change after
-// the SQLite table was created is refused until the SQLite migration
-// planner exists: the PostgreSQL planner (migrate.go) does not know
-// SQLite's DDL.
-func liteMigrations(s *spec.Spec, opt Options) (FileSet, []string, error) {
-	init, err := renderLiteInit(s, opt.Source)
-	if err != nil {
-		return nil, nil, err
-	}
-	out := FileSet{}
-	var names []string
-	for name, b := range opt.LiteMigrations {
-		if path.Ext(name) == ".sql" {
-			out[liteMigrationsDir+"/"+name] = b
-			names = append(names, liteMigrationsDir+"/"+name)
-			slices.Sort(names)
-		}
-	}
-	if len(names) == 0 {
-		out[liteMigrationsDir+"/"+liteInitName] = init
-		return out, []string{liteMigrationsDir + "/" + liteInitName}, nil
-	}
-	if len(names) == 1 && !bytes.Equal(opt.LiteMigrations[liteInitName], init) {
-		d := s.At("engines", fmt.Sprintf("the SQLite table in %s was made from an earlier spec; authentify-gen cannot yet plan SQLite migrations for spec changes: write the migration by hand as %s/0002_<change>.sql, or delete %s while no database uses it", liteMigrationsDir, liteMigrationsDir, liteMigrationsDir))
-		return nil, nil, &spec.Errors{Diags: []spec.Diagnostic{d}}
-	}
-	return out, names, nil
-}
-
 // liteStoreData is what store_sqlite.go.tmpl renders.
 type liteStoreData struct {
 	Source, Package, DBPath string
@@ -345,7 +315,7 @@ func (d liteStoreData) SelectList() string {
 }
 
 // renderLiteStore renders store_sqlite.go.
-func renderLiteStore(s *spec.Spec, source, dbPath, versionTable string, files []string) ([]byte, error) {
+func renderLiteStore(s *spec.Spec, source, dbPath, versionTable string, files []string, ls *liteSnapshot) ([]byte, error) {
 	cols, err := liteColumns(s)
 	if err != nil {
 		return nil, err
@@ -353,12 +323,12 @@ func renderLiteStore(s *spec.Spec, source, dbPath, versionTable string, files []
 	n := newLiteNames(s)
 	d := liteStoreData{Source: source, Package: s.Package, DBPath: dbPath, Names: n, Columns: cols,
 		Custom: cols[17:], UserID: cols[1], VersionTable: versionTable, Files: files}
-	d.Model = runtime.TableModel{Table: s.Table, Migration: liteInitName}
-	for _, c := range cols {
-		d.Model.Columns = append(d.Model.Columns, runtime.ColumnModel{Name: c.Name, Type: c.Type, Nullable: c.Nullable, Migration: liteInitName})
+	d.Model = runtime.TableModel{Table: s.Table, Migration: ls.TableMigration}
+	for _, c := range ls.Columns {
+		d.Model.Columns = append(d.Model.Columns, runtime.ColumnModel{Name: c.Name, Type: c.Type, Nullable: c.Nullable, Migration: c.Migration})
 	}
 	for _, ix := range []string{n.UserIdx, n.ExpiresIdx, n.PrevIdx} {
-		d.Model.Indexes = append(d.Model.Indexes, runtime.IndexModel{Name: ix, Migration: liteInitName})
+		d.Model.Indexes = append(d.Model.Indexes, runtime.IndexModel{Name: ix, Migration: ls.TableMigration})
 	}
 	t, err := template.New("store_sqlite.go.tmpl").Funcs(template.FuncMap{
 		"quote": strconv.Quote,

@@ -73,7 +73,11 @@ func TestExampleUpToDate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	files, err := Generate(context.Background(), s, Options{SqlcExe: exe, Source: "authentify.yaml", ImportPath: importPath, Migrations: migs})
+	lite, err := ReadLiteMigrations(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := Generate(context.Background(), s, Options{SqlcExe: exe, Source: "authentify.yaml", ImportPath: importPath, Migrations: migs, LiteMigrations: lite})
 	if err != nil {
 		t.Fatal(err)
 	}
