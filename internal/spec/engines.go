@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-
-	"github.com/goccy/go-yaml/ast"
 )
 
 // Engine is a database engine the generated package supports.
@@ -24,10 +22,10 @@ var DefaultEngines = []Engine{EnginePostgreSQL}
 var engineNames = []string{string(EnginePostgreSQL), string(EngineSQLite)}
 
 // engineAliases maps other spellings to an engine, for hints.
-var engineAliases = map[string]Engine{
-	"postgres": EnginePostgreSQL, "pg": EnginePostgreSQL, "pgsql": EnginePostgreSQL,
-	"pgx": EnginePostgreSQL, "psql": EnginePostgreSQL,
-	"sqlite3": EngineSQLite, "lite": EngineSQLite,
+var engineAliases = map[string]string{
+	"postgres": string(EnginePostgreSQL), "pg": string(EnginePostgreSQL), "pgsql": string(EnginePostgreSQL),
+	"pgx": string(EnginePostgreSQL), "psql": string(EnginePostgreSQL),
+	"sqlite3": string(EngineSQLite), "lite": string(EngineSQLite),
 }
 
 // EngineList returns the engines of the spec, DefaultEngines when it has
@@ -46,53 +44,23 @@ func (s *Spec) Has(e Engine) bool { return slices.Contains(s.EngineList(), e) }
 // listed once, kept in the spec's order. On any problem it returns nil (the
 // default).
 func (l *loader) engines(e entry) []Engine {
-	var def []Engine
-	seq, isSeq := e.value.(*ast.SequenceNode)
-	if !isSeq {
-		if e.value != nil {
-			l.errorf(e.value, e.path, "expected a list of engines such as [postgresql, sqlite], not %s", describe(e.value))
-		}
-		return def
-	}
-	if len(seq.Values) == 0 {
-		l.errorf(e.value, e.path, "engines is empty: list at least one of %s, e.g. `engines: [postgresql, sqlite]`", strings.Join(engineNames, ", "))
-		return def
-	}
+	names := l.choices(e, choiceList{
+		valid:   engineNames,
+		aliases: engineAliases,
+		notList: func(got string) string {
+			return "expected a list of engines such as [postgresql, sqlite], not " + got
+		},
+		empty: fmt.Sprintf("engines is empty: list at least one of %s, e.g. `engines: [postgresql, sqlite]`", strings.Join(engineNames, ", ")),
+		unknown: func(name, hint string) string {
+			return fmt.Sprintf("unknown engine %q%s; expected one of: %s", name, didYouMean(hint), strings.Join(engineNames, ", "))
+		},
+		twice: func(name string) string {
+			return fmt.Sprintf("engine %q is listed twice; list each engine once", name)
+		},
+	})
 	var out []Engine
-	ok := true
-	for i, item := range seq.Values {
-		p := index(e.path, i)
-		v, vok := l.value(item, p)
-		if !vok {
-			ok = false
-			continue
-		}
-		s, sok := l.str(v, p)
-		if !sok {
-			ok = false
-			continue
-		}
-		eng := Engine(s)
-		if !slices.Contains(engineNames, s) {
-			msg := fmt.Sprintf("unknown engine %q", s)
-			if a, found := engineAliases[strings.ToLower(s)]; found {
-				msg += fmt.Sprintf(" (did you mean %q?)", a)
-			} else if sug := suggest(strings.ToLower(s), engineNames); sug != "" {
-				msg += fmt.Sprintf(" (did you mean %q?)", sug)
-			}
-			l.errorf(v, p, "%s; expected one of: %s", msg, strings.Join(engineNames, ", "))
-			ok = false
-			continue
-		}
-		if slices.Contains(out, eng) {
-			l.errorf(v, p, "engine %q is listed twice; list each engine once", s)
-			ok = false
-			continue
-		}
-		out = append(out, eng)
-	}
-	if !ok {
-		return def
+	for _, n := range names {
+		out = append(out, Engine(n))
 	}
 	return out
 }

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-
-	"github.com/goccy/go-yaml/ast"
 )
 
 // Adapter is an HTTP stack the generated package serves: one generated
@@ -144,58 +142,31 @@ func (s *Spec) declaredAdapterNames() []string {
 	return out
 }
 
-// httpAdapters decodes the top-level `http` list.
+// httpAdapters decodes the top-level `http` list: at least one stack, each
+// known and listed once, kept in the spec's order. On any problem it
+// returns nil (the default).
 func (l *loader) httpAdapters(e entry) []Adapter {
-	if e.value == nil {
-		return nil
-	}
 	all := make([]string, 0, 3)
 	for _, a := range Adapters() {
 		all = append(all, string(a))
 	}
 	expected := "expected one or more of: " + strings.Join(all, ", ")
-	seq, ok := e.value.(*ast.SequenceNode)
-	if !ok {
-		l.errorf(e.value, e.path, "expected a list of HTTP stacks such as [echo4] or [nethttp, echo5], not %s; %s", describe(e.value), expected)
-		return nil
-	}
-	if len(seq.Values) == 0 {
-		l.errorf(e.value, e.path, "the list of HTTP stacks is empty: list at least one (%s), or remove the key for the default [echo4]", strings.Join(all, ", "))
-		return nil
-	}
+	names := l.choices(e, choiceList{
+		valid: all,
+		notList: func(got string) string {
+			return fmt.Sprintf("expected a list of HTTP stacks such as [echo4] or [nethttp, echo5], not %s; %s", got, expected)
+		},
+		empty: fmt.Sprintf("the list of HTTP stacks is empty: list at least one (%s), or remove the key for the default [echo4]", strings.Join(all, ", ")),
+		unknown: func(name, hint string) string {
+			return fmt.Sprintf("unknown HTTP stack %q%s; %s", name, didYouMean(hint), expected)
+		},
+		twice: func(name string) string {
+			return fmt.Sprintf("duplicate HTTP stack %q: list each once", name)
+		},
+	})
 	var out []Adapter
-	bad := false
-	for i, item := range seq.Values {
-		p := index(e.path, i)
-		n, ok := l.value(item, p)
-		if !ok {
-			bad = true
-			continue
-		}
-		v, ok := l.str(n, p)
-		if !ok {
-			bad = true
-			continue
-		}
-		a := Adapter(v)
-		if !slices.Contains(Adapters(), a) {
-			msg := fmt.Sprintf("unknown HTTP stack %q", v)
-			if s := suggest(strings.ToLower(v), all); s != "" {
-				msg += fmt.Sprintf(" (did you mean %q?)", s)
-			}
-			l.errorf(n, p, "%s; %s", msg, expected)
-			bad = true
-			continue
-		}
-		if slices.Contains(out, a) {
-			l.errorf(n, p, "duplicate HTTP stack %q: list each once", v)
-			bad = true
-			continue
-		}
-		out = append(out, a)
-	}
-	if bad {
-		return nil
+	for _, n := range names {
+		out = append(out, Adapter(n))
 	}
 	return out
 }
