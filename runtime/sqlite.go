@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -16,60 +15,52 @@ import (
 // (times as Unix microseconds, addresses, lists and JSON as text), the
 // single-writer discipline and error classification.
 
-// LiteArg converts a value of a generated row field to the SQLite value the
-// generated schema stores: time.Time as Unix microseconds (INTEGER, the
-// precision PostgreSQL keeps), netip.Addr and UUID as their text form,
-// []string as a JSON array; nil pointers, nil lists and nil []byte as NULL
-// (a driver may bind a nil []byte as an empty BLOB). Other values are
-// returned as they are (database/sql converts them).
+// LiteArg converts a value of a Token's Go type to the SQLite value the
+// generated schema stores, through the runtime.Lite* column types: time.Time
+// as Unix microseconds, netip.Addr and UUID as their text form, []string as
+// a JSON array; nil pointers, nil lists and nil []byte as NULL. Other values
+// are returned as they are (database/sql converts them). For SQL written by
+// hand against the SQLite table; the generated store uses the types.
 func LiteArg(v any) any {
+	var val driver.Valuer
 	switch x := v.(type) {
 	case []byte:
-		if x == nil {
-			return nil
-		}
-		return x
+		val = LiteBlob(x)
 	case time.Time:
-		return x.UnixMicro()
+		val = LiteTime(x)
 	case *time.Time:
 		if x == nil {
 			return nil
 		}
-		return x.UnixMicro()
+		val = LiteTime(*x)
 	case netip.Addr:
-		if !x.IsValid() {
-			return nil
-		}
-		return x.String()
+		val = LiteAddr(x)
 	case *netip.Addr:
-		if x == nil || !x.IsValid() {
-			return nil
-		}
-		return x.String()
-	case []string:
 		if x == nil {
 			return nil
 		}
-		b, _ := json.Marshal(x) // a []string always encodes
-		return string(b)
+		val = LiteAddr(*x)
+	case []string:
+		val = LiteStrings(x)
 	case *UUID:
 		if x == nil {
 			return nil
 		}
-		return x.String()
+		val = *x
 	case UUID:
-		return x.String()
+		val = x
+	default:
+		return v
 	}
-	return v
+	out, _ := val.Value() // these encodings do not fail
+	return out
 }
 
 // LiteJSON converts JSON bytes to the TEXT a SQLite json column stores (a
 // BLOB would be read as SQLite's binary JSONB); nil is NULL.
 func LiteJSON(b []byte) any {
-	if b == nil {
-		return nil
-	}
-	return string(b)
+	v, _ := LiteJSONText(b).Value()
+	return v
 }
 
 // LiteScan returns a sql.Scanner that reads a column encoded by LiteArg into
@@ -82,54 +73,31 @@ type liteScanner struct{ dst any }
 func (s liteScanner) Scan(src any) error {
 	switch d := s.dst.(type) {
 	case *time.Time:
-		n, ok := src.(int64)
-		if !ok {
-			return fmt.Errorf("authentify: sqlite: time column holds %T, want INTEGER microseconds", src)
-		}
-		*d = time.UnixMicro(n)
+		return (*LiteTime)(d).Scan(src)
 	case **time.Time:
 		if src == nil {
 			*d = nil
 			return nil
 		}
-		var t time.Time
-		if err := (liteScanner{&t}).Scan(src); err != nil {
+		var v LiteTime
+		if err := v.Scan(src); err != nil {
 			return err
 		}
-		*d = &t
+		*d = (*time.Time)(&v)
 	case *netip.Addr:
-		if src == nil {
-			*d = netip.Addr{}
-			return nil
-		}
-		a, err := netip.ParseAddr(liteText(src))
-		if err != nil {
-			return fmt.Errorf("authentify: sqlite: ip column: %w", err)
-		}
-		*d = a
+		return (*LiteAddr)(d).Scan(src)
 	case **netip.Addr:
 		if src == nil {
 			*d = nil
 			return nil
 		}
-		var a netip.Addr
-		if err := (liteScanner{&a}).Scan(src); err != nil {
+		var v LiteAddr
+		if err := v.Scan(src); err != nil {
 			return err
 		}
-		*d = &a
+		*d = (*netip.Addr)(&v)
 	case *[]string:
-		if src == nil {
-			*d = nil
-			return nil
-		}
-		var l []string
-		if err := json.Unmarshal([]byte(liteText(src)), &l); err != nil {
-			return fmt.Errorf("authentify: sqlite: string_list column: %w", err)
-		}
-		if l == nil {
-			l = []string{}
-		}
-		*d = l
+		return (*LiteStrings)(d).Scan(src)
 	default:
 		return fmt.Errorf("authentify: sqlite: cannot scan into %T", s.dst)
 	}
@@ -150,6 +118,7 @@ func liteText(src any) string {
 // *sql.DB, a *sql.Conn or a *sql.Tx.
 type LiteQuerier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }

@@ -5,8 +5,9 @@ package templates
 
 import "embed"
 
-// FS holds schema.sql.tmpl, queries.sql.tmpl, sqlc.yaml.tmpl and
-// migrate.go.tmpl (the generated Migrate and CheckSchema).
+// FS holds schema.sql.tmpl, queries.sql.tmpl, queries_sqlite.sql.tmpl,
+// sqlc.yaml.tmpl, migrate.go.tmpl (the generated Migrate and CheckSchema)
+// and store_sqlite.go.tmpl (the SQLite store over sqlc's db/sqlite).
 //
 //go:embed *.tmpl
 var FS embed.FS

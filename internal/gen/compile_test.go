@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"text/template"
 	"time"
@@ -77,6 +78,8 @@ func TestCompile(t *testing.T) {
 	}
 
 	snippets := readmeSnippets(t, filepath.Join(repoRoot(t), "README.md"))
+	var mu sync.Mutex
+	var sqliteOnly []string // scenarios whose packages must not import pgx
 	start := time.Now()
 	t.Run("generate", func(t *testing.T) {
 		for _, sc := range scenarios {
@@ -85,6 +88,11 @@ func TestCompile(t *testing.T) {
 				s, files, err := generateScenario(sc)
 				if err != nil {
 					t.Fatalf("generate: %v", err)
+				}
+				if !s.Has(spec.EnginePostgreSQL) {
+					mu.Lock()
+					sqliteOnly = append(sqliteOnly, sc.name)
+					mu.Unlock()
 				}
 				var buf bytes.Buffer
 				if err := tmpl.Execute(&buf, newRunTestData(s, scenarioImportPath(sc.name))); err != nil {
@@ -129,6 +137,20 @@ func TestCompile(t *testing.T) {
 	reportSteps(t, "build", err, all, scenarios, func(sc scenario) string {
 		return outputUnder(buildOut, scenarioImportPath(sc.name))
 	})
+
+	// A spec without postgresql generates code that never imports pgx.
+	for _, name := range sqliteOnly {
+		out, all, err := runGo(t, goCmd, mod, "list", "-deps", "./"+name+"/...")
+		if err != nil {
+			t.Errorf("go list -deps ./%s/...: %v\n%s", name, err, all)
+			continue
+		}
+		for _, dep := range strings.Fields(string(out)) {
+			if strings.HasPrefix(dep, "github.com/jackc/") {
+				t.Errorf("%s lists only sqlite in engines, yet its packages depend on %s", name, dep)
+			}
+		}
+	}
 
 	// go vet: type errors come under "# <import path>" lines, analyzer
 	// findings as "<scenario>/<file>:line:col: …".
@@ -393,7 +415,7 @@ type runTestAdapter struct {
 type runTestColumn struct{ Name, Expr string }
 
 func newRunTestData(s *spec.Spec, importPath string) runTestData {
-	m := newGoModel(s, "authentify.yaml", "")
+	m := newGoModel(s, "authentify.yaml", "", "")
 	d := runTestData{
 		Package:    s.Package,
 		ImportPath: importPath,

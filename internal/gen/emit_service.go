@@ -5,7 +5,6 @@ import (
 
 	"github.com/dave/jennifer/jen"
 
-	"github.com/authentify-go/authentify/internal/spec"
 	"github.com/authentify-go/authentify/runtime"
 )
 
@@ -37,7 +36,6 @@ func stringsCode(ss []string) jen.Code {
 func (m *goModel) emitService(f *jen.File) {
 	s := m.spec
 	rt := func(name string) *jen.Statement { return jen.Qual(runtimePath, name) }
-	ctx := func() *jen.Statement { return jen.Id("ctx").Qual("context", "Context") }
 	recv := func() *jen.Statement { return f.Func().Params(jen.Id("s").Op("*").Id("Service")) }
 	eng := func() *jen.Statement { return jen.Id("s").Dot("eng") }
 	st := s.Settings
@@ -51,12 +49,14 @@ func (m *goModel) emitService(f *jen.File) {
 	)
 	f.Line()
 
-	f.Comment("DB is what the Service needs from PostgreSQL: *pgxpool.Pool and *pgx.Conn satisfy it.")
-	f.Type().Id("DB").Interface(
-		jen.Qual(m.dbPath, "DBTX"),
-		jen.Id("Begin").Params(jen.Qual("context", "Context")).Params(jen.Qual(pgxPath, "Tx"), jen.Error()),
-	)
-	f.Line()
+	if m.pg {
+		f.Comment("DB is what the Service needs from PostgreSQL: *pgxpool.Pool and *pgx.Conn satisfy it.")
+		f.Type().Id("DB").Interface(
+			jen.Qual(m.dbPath, "DBTX"),
+			jen.Id("Begin").Params(jen.Qual("context", "Context")).Params(jen.Qual(pgxPath, "Tx"), jen.Error()),
+		)
+		f.Line()
+	}
 
 	f.Comment("PostAuthFunc is a hook that runs after a request authenticated. It may return")
 	f.Comment("an enriched or replaced token, or an error to refuse the request (401).")
@@ -125,16 +125,33 @@ func (m *goModel) emitService(f *jen.File) {
 	f.Comment("Service issues, verifies, refreshes and revokes tokens. It is safe for concurrent use.")
 	svcFields := []jen.Code{
 		jen.Id("eng").Op("*").Add(rt("Engine")).Types(jen.Id("Token"), jen.Id("UserID"), jen.Id("payload")),
-		jen.Id("db").Id("DB"),
-		jen.Id("q").Op("*").Qual(m.dbPath, "Queries"),
-		jen.Id("opts").Id("options"),
 	}
-	if m.spec.Has(spec.EngineSQLite) {
-		svcFields = append(svcFields, jen.Comment("lite is the SQLite store of a Service made by NewSQLite (db and q are nil then)."),
-			jen.Id("lite").Op("*").Id("liteStore"))
+	if m.pg {
+		svcFields = append(svcFields, jen.Id("db").Id("DB"), jen.Id("q").Op("*").Qual(m.dbPath, "Queries"))
+	}
+	svcFields = append(svcFields, jen.Id("opts").Id("options"))
+	if m.lite {
+		doc := "lite is the SQLite store of a Service made by NewSQLite."
+		if m.pg {
+			doc = "lite is the SQLite store of a Service made by NewSQLite (db and q are nil then)."
+		}
+		svcFields = append(svcFields, jen.Comment(doc), jen.Id("lite").Op("*").Id("liteStore"))
 	}
 	f.Type().Id("Service").Struct(svcFields...)
 	f.Line()
+	if m.pg {
+		m.emitNew(f)
+	}
+	f.Comment("Settings returns the validated settings in force.")
+	recv().Id("Settings").Params().Add(rt("Settings")).Block(jen.Return(eng().Dot("Settings").Call()))
+	f.Line()
+	m.emitListenCache(f)
+	m.emitServiceFlows(f)
+}
+
+// emitNew emits New, the constructor over PostgreSQL.
+func (m *goModel) emitNew(f *jen.File) {
+	rt := func(name string) *jen.Statement { return jen.Qual(runtimePath, name) }
 	f.Comment("New returns a Service over pool. Settings are validated; an invalid setting is an error.")
 	f.Comment("It logs the settings in force once (see WithLogger), warning about weak choices.")
 	f.Comment("New does not touch the database: call Migrate (or CheckSchema) at start-up.")
@@ -158,10 +175,15 @@ func (m *goModel) emitService(f *jen.File) {
 		jen.Return(jen.Op("&").Id("Service").Values(jen.Dict{jen.Id("eng"): jen.Id("eng"), jen.Id("db"): jen.Id("pool"), jen.Id("q"): jen.Id("q"), jen.Id("opts"): jen.Id("o")}), jen.Nil()),
 	)
 	f.Line()
-	f.Comment("Settings returns the validated settings in force.")
-	recv().Id("Settings").Params().Add(rt("Settings")).Block(jen.Return(eng().Dot("Settings").Call()))
-	f.Line()
-	m.emitListenCache(f)
+}
+
+// emitServiceFlows emits the Service's methods over the engine.
+func (m *goModel) emitServiceFlows(f *jen.File) {
+	s := m.spec
+	rt := func(name string) *jen.Statement { return jen.Qual(runtimePath, name) }
+	ctx := func() *jen.Statement { return jen.Id("ctx").Qual("context", "Context") }
+	recv := func() *jen.Statement { return f.Func().Params(jen.Id("s").Op("*").Id("Service")) }
+	eng := func() *jen.Statement { return jen.Id("s").Dot("eng") }
 
 	issue := func(name, transport, doc string) {
 		comment(f, doc)
@@ -317,24 +339,25 @@ func (m *goModel) emitService(f *jen.File) {
 			}
 			d[jen.Id(fl.GoName)] = v
 		}
-		params := jen.Qual(m.dbPath, "UpdateTokenColumnsParams").Values(d)
-		if m.spec.Has(spec.EngineSQLite) {
-			pre = append(pre, jen.Id("p").Op(":=").Add(params),
-				jen.If(jen.Id("s").Dot("lite").Op("!=").Nil()).Block(
-					jen.List(jen.Id("row"), jen.Err()).Op(":=").Id("s").Dot("lite").Dot("updateColumns").Call(jen.Id("ctx"), jen.Id("p")),
-					jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Id("Token").Values(), jen.Err())),
-					jen.Return(jen.Id("tokenFromRow").Call(jen.Id("row")))),
-			)
-			params = jen.Id("p")
+		var body []jen.Code
+		if m.lite {
+			lite := jen.Return(jen.Id("s").Dot("lite").Dot("updateColumns").Call(jen.Id("ctx"), jen.Id("id"), jen.Id("c")))
+			if m.pg {
+				lite = jen.If(jen.Id("s").Dot("lite").Op("!=").Nil()).Block(lite)
+			}
+			body = append(body, lite)
 		}
-		body := append(pre,
-			jen.List(jen.Id("row"), jen.Err()).Op(":=").Id("s").Dot("q").Dot("UpdateTokenColumns").Call(jen.Id("ctx"), params),
-			jen.Comment("The row changed: this instance's cache forgets it now (even on error: the"),
-			jen.Comment("statement may have committed); the others learn it from the trigger."),
-			eng().Dot("Cache").Call().Dot("InvalidateToken").Call(jen.Id("id")),
-			jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Id("Token").Values(), jen.Id("storeErr").Call(jen.Err()))),
-			jen.Return(jen.Id("tokenFromRow").Call(jen.Id("row"))),
-		)
+		if m.pg {
+			body = append(body, pre...)
+			body = append(body,
+				jen.List(jen.Id("row"), jen.Err()).Op(":=").Id("s").Dot("q").Dot("UpdateTokenColumns").Call(jen.Id("ctx"), jen.Qual(m.dbPath, "UpdateTokenColumnsParams").Values(d)),
+				jen.Comment("The row changed: this instance's cache forgets it now (even on error: the"),
+				jen.Comment("statement may have committed); the others learn it from the trigger."),
+				eng().Dot("Cache").Call().Dot("InvalidateToken").Call(jen.Id("id")),
+				jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Id("Token").Values(), jen.Id("storeErr").Call(jen.Err()))),
+				jen.Return(jen.Id("tokenFromRow").Call(jen.Id("row"))),
+			)
+		}
 		f.Comment("UpdateColumns sets the non-nil custom columns of a live token and returns it")
 		f.Comment("(runtime.ErrNotFound when the token is gone or revoked). Use it from hooks, e.g.")
 		f.Comment("to record the last IP a token was used from.")
@@ -353,6 +376,9 @@ func (m *goModel) emitListenCache(f *jen.File) {
 	f.Comment("cache_size is 0. Its Serving and Len report its state; ListenCache feeds it.")
 	recv().Id("Cache").Params().Op("*").Add(jen.Qual(runtimePath, "Cache")).Types(jen.Id("Token")).Block(jen.Return(cache()))
 	f.Line()
+	if !m.pg {
+		return // the cache needs PostgreSQL's LISTEN/NOTIFY
+	}
 	f.Comment("ListenCache keeps this Service's token cache (cache_size) in step with every change")
 	f.Comment("of the token table, from every instance and path (manual SQL included), until ctx")
 	f.Comment("is done; it then returns ctx's error. It listens on CacheChannel over a dedicated")

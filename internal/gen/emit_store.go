@@ -19,12 +19,6 @@ func (m *goModel) emitStore(f *jen.File) {
 	}
 	recv := func() *jen.Statement { return f.Func().Params(jen.Id("s").Op("*").Id("store")) }
 
-	f.Comment("payload is what a new row carries besides its lifecycle fields.")
-	f.Type().Id("payload").Struct(
-		jen.Id("context").Id("Context"),
-		jen.Id("columns").Id("Columns"),
-	)
-	f.Line()
 	f.Comment("store implements runtime.Store with the generated sqlc queries.")
 	f.Type().Id("store").Struct(
 		jen.Id("db").Id("DB"),

@@ -998,7 +998,9 @@ func ReadLiteMigrations(dir string) (FileSet, error) {
 // migrateGoData is what migrate.go.tmpl renders from.
 type migrateGoData struct {
 	// SQLite: Migrate and CheckSchema also serve a Service made by NewSQLite.
-	SQLite                                            bool
+	SQLite bool
+	// Postgres: the PostgreSQL migrations, model and Migrate (pgx).
+	Postgres                                          bool
 	Source, Package, Table, QuotedTable, VersionTable string
 	CacheChannel                                      string
 	TableMigration                                    string
@@ -1023,7 +1025,7 @@ func renderMigrateGo(s *spec.Spec, opt Options, snap *snapshot, files []string) 
 	d := migrateGoData{
 		Source: opt.Source, Package: s.Package, Table: s.Table, QuotedTable: m.Table,
 		VersionTable: snap.VersionTable, CacheChannel: cacheChannel(snap.VersionTable), Files: files,
-		TableMigration: snap.Migrations[0].File, SQLite: s.Has(spec.EngineSQLite),
+		TableMigration: snap.Migrations[0].File, SQLite: s.Has(spec.EngineSQLite), Postgres: s.Has(spec.EnginePostgreSQL),
 	}
 	if snap.RenamedIn != "" {
 		d.TableMigration = snap.RenamedIn

@@ -29,11 +29,16 @@ const (
 type goModel struct {
 	spec   *spec.Spec
 	source string
-	dbPath string // import path of the generated db package
+	dbPath string // import path of the generated db package (PostgreSQL)
+	// litePath is the import path of the generated db/sqlite package.
+	litePath string
+	// pg and lite are the engines of the spec.
+	pg, lite bool
 }
 
-func newGoModel(s *spec.Spec, source, dbPath string) *goModel {
-	return &goModel{spec: s, source: source, dbPath: dbPath}
+func newGoModel(s *spec.Spec, source, dbPath, litePath string) *goModel {
+	return &goModel{spec: s, source: source, dbPath: dbPath, litePath: litePath,
+		pg: s.Has(spec.EnginePostgreSQL), lite: s.Has(spec.EngineSQLite)}
 }
 
 // userIDType is the Go type of user ids.

@@ -47,7 +47,7 @@ func checkGeneratedNames(t *testing.T, src string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	files, err := renderGo(s, "authentify.yaml", "example.com/app/auth/db")
+	files, err := renderGo(s, "authentify.yaml", "example.com/app/auth/db", "example.com/app/auth/db/sqlite")
 	if err != nil {
 		t.Fatal(err)
 	}

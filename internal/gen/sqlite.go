@@ -46,35 +46,10 @@ type liteColumn struct {
 	Nullable bool
 	Decl     string // the rest of the column definition: NOT NULL, CHECK, DEFAULT…
 	Default  string // the DEFAULT literal of a custom column, or ""
-	// Enc says how Go values cross: "" as they are, "scan" through
-	// runtime.LiteArg and LiteScan (time, ip, string_list), "arg" through
-	// runtime.LiteArg only (uuid, which scans itself), "json" through
-	// runtime.LiteJSON.
-	Enc string
 }
 
 // Quoted is the column's quoted name.
 func (c liteColumn) Quoted() string { return quoteIdent(c.Name) }
-
-// Arg renders expr (a Go expression of the column's row type) as a
-// SQLite argument.
-func (c liteColumn) Arg(expr string) string {
-	switch c.Enc {
-	case "arg", "scan":
-		return "runtime.LiteArg(" + expr + ")"
-	case "json":
-		return "runtime.LiteJSON(" + expr + ")"
-	}
-	return expr
-}
-
-// Dest renders the Scan destination of the column in row r.
-func (c liteColumn) Dest(r string) string {
-	if c.Enc == "scan" {
-		return "runtime.LiteScan(&" + r + "." + c.Field + ")"
-	}
-	return "&" + r + "." + c.Field
-}
 
 // liteUserID is the column of user ids.
 func liteUserID(s *spec.Spec) liteColumn {
@@ -83,7 +58,7 @@ func liteUserID(s *spec.Spec) liteColumn {
 	case spec.IDInt32:
 		c.Decl += ` CHECK ("user_id" BETWEEN -2147483648 AND 2147483647)`
 	case spec.IDUUID:
-		c.Type, c.Enc = "TEXT", "arg"
+		c.Type = "TEXT"
 		c.Decl += ` CHECK ("user_id" GLOB '` + uuidGlob + `')`
 	case spec.IDString:
 		c.Type = "TEXT"
@@ -109,17 +84,17 @@ func liteField(f spec.Field) (liteColumn, error) {
 	case spec.TypeFloat64:
 		c.Type = "REAL"
 	case spec.TypeTime:
-		c.Type, c.Enc = "INTEGER", "scan"
+		c.Type = "INTEGER"
 	case spec.TypeUUID:
-		c.Type, c.Enc, check = "TEXT", "arg", q+" GLOB '"+uuidGlob+"'"
+		c.Type, check = "TEXT", q+" GLOB '"+uuidGlob+"'"
 	case spec.TypeIP:
 		// netip.Addr's text form: an IPv4 dotted quad or an IPv6 address
 		// (with an optional zone).
-		c.Type, c.Enc, check = "TEXT", "scan", fmt.Sprintf("length(%s) BETWEEN 2 AND 64 AND (%s GLOB '*.*' OR %s GLOB '*:*')", q, q, q)
+		c.Type, check = "TEXT", fmt.Sprintf("length(%s) BETWEEN 2 AND 64 AND (%s GLOB '*.*' OR %s GLOB '*:*')", q, q, q)
 	case spec.TypeJSON:
-		c.Type, c.Enc, check = "TEXT", "json", "json_valid("+q+")"
+		c.Type, check = "TEXT", "json_valid("+q+")"
 	case spec.TypeStringList:
-		c.Type, c.Enc, check = "TEXT", "scan", fmt.Sprintf("json_valid(%s) AND json_type(%s) = 'array'", q, q)
+		c.Type, check = "TEXT", fmt.Sprintf("json_valid(%s) AND json_type(%s) = 'array'", q, q)
 	case spec.TypeEnum:
 		vals := make([]string, len(f.Values))
 		for i, v := range f.Values {
@@ -183,7 +158,7 @@ func liteDefault(f spec.Field) (string, error) {
 // liteColumns returns every column the store reads, in table order.
 func liteColumns(s *spec.Spec) ([]liteColumn, error) {
 	ts := func(name, field string, nullable bool) liteColumn {
-		c := liteColumn{Name: name, Field: field, Type: "INTEGER", Nullable: nullable, Enc: "scan"}
+		c := liteColumn{Name: name, Field: field, Type: "INTEGER", Nullable: nullable}
 		if !nullable {
 			c.Decl = "NOT NULL"
 		}
@@ -193,11 +168,11 @@ func liteColumns(s *spec.Spec) ([]liteColumn, error) {
 		{Name: "id", Field: "ID", Type: "INTEGER", Decl: "PRIMARY KEY AUTOINCREMENT"},
 		liteUserID(s),
 		{Name: "auth_type", Field: "AuthType", Type: "TEXT", Decl: `NOT NULL CHECK ("auth_type" IN ('header', 'cookie'))`},
-		{Name: "access_hash", Field: "AccessHash", Type: "BLOB", Decl: "NOT NULL UNIQUE", Enc: "arg"},
-		{Name: "refresh_hash", Field: "RefreshHash", Type: "BLOB", Nullable: true, Decl: "UNIQUE", Enc: "arg"},
-		{Name: "prev_refresh_hash", Field: "PrevRefreshHash", Type: "BLOB", Nullable: true, Enc: "arg"},
+		{Name: "access_hash", Field: "AccessHash", Type: "BLOB", Decl: "NOT NULL UNIQUE"},
+		{Name: "refresh_hash", Field: "RefreshHash", Type: "BLOB", Nullable: true, Decl: "UNIQUE"},
+		{Name: "prev_refresh_hash", Field: "PrevRefreshHash", Type: "BLOB", Nullable: true},
 		ts("rotated_at", "RotatedAt", true),
-		{Name: "context", Field: "Context", Type: "TEXT", Enc: "json",
+		{Name: "context", Field: "Context", Type: "TEXT",
 			Decl: `NOT NULL DEFAULT '{}' CHECK (json_valid("context") AND json_type("context") = 'object')`},
 		ts("created_at", "CreatedAt", false),
 		ts("last_refreshed_at", "LastRefreshedAt", false),
@@ -207,7 +182,7 @@ func liteColumns(s *spec.Spec) ([]liteColumn, error) {
 		{Name: "revoke_reason", Field: "RevokeReason", Type: "TEXT", Nullable: true},
 		{Name: "access_ttl_ns", Field: "AccessTtlNs", Type: "INTEGER", Nullable: true},
 		{Name: "refresh_ttl_ns", Field: "RefreshTtlNs", Type: "INTEGER", Nullable: true},
-		{Name: "rotation_salt", Field: "RotationSalt", Type: "BLOB", Nullable: true, Enc: "arg"},
+		{Name: "rotation_salt", Field: "RotationSalt", Type: "BLOB", Nullable: true},
 	}
 	for _, f := range s.Fields {
 		c, err := liteField(f)
@@ -296,33 +271,16 @@ DROP TABLE %s;
 // liteStoreData is what store_sqlite.go.tmpl renders.
 type liteStoreData struct {
 	Source, Package, DBPath string
-	Names                   liteNames
-	Columns                 []liteColumn
-	Custom                  []liteColumn
-	UserID                  liteColumn
-	VersionTable            string
+	Row                     string // the row struct of db/sqlite
+	Custom                  bool   // the spec has custom columns
 	Files                   []string
 	Model                   runtime.TableModel
 }
 
-// SelectList is the column list of every read.
-func (d liteStoreData) SelectList() string {
-	q := make([]string, len(d.Columns))
-	for i, c := range d.Columns {
-		q[i] = c.Quoted()
-	}
-	return strings.Join(q, ", ")
-}
-
 // renderLiteStore renders store_sqlite.go.
-func renderLiteStore(s *spec.Spec, source, dbPath, versionTable string, files []string, ls *liteSnapshot) ([]byte, error) {
-	cols, err := liteColumns(s)
-	if err != nil {
-		return nil, err
-	}
+func renderLiteStore(s *spec.Spec, source, dbPath string, files []string, ls *liteSnapshot) ([]byte, error) {
 	n := newLiteNames(s)
-	d := liteStoreData{Source: source, Package: s.Package, DBPath: dbPath, Names: n, Columns: cols,
-		Custom: cols[17:], UserID: cols[1], VersionTable: versionTable, Files: files}
+	d := liteStoreData{Source: source, Package: s.Package, DBPath: dbPath, Row: rowStruct(s), Custom: len(s.Fields) > 0, Files: files}
 	d.Model = runtime.TableModel{Table: s.Table, Migration: ls.TableMigration}
 	for _, c := range ls.Columns {
 		d.Model.Columns = append(d.Model.Columns, runtime.ColumnModel{Name: c.Name, Type: c.Type, Nullable: c.Nullable, Migration: c.Migration})
@@ -332,7 +290,6 @@ func renderLiteStore(s *spec.Spec, source, dbPath, versionTable string, files []
 	}
 	t, err := template.New("store_sqlite.go.tmpl").Funcs(template.FuncMap{
 		"quote": strconv.Quote,
-		"last":  func(i int, l []liteColumn) bool { return i == len(l)-1 },
 	}).ParseFS(templates.FS, "store_sqlite.go.tmpl")
 	if err != nil {
 		return nil, err
@@ -347,3 +304,126 @@ func renderLiteStore(s *spec.Spec, source, dbPath, versionTable string, files []
 	}
 	return src, nil
 }
+
+// liteQueriesName is the SQLite queries file beside queries.sql.
+const liteQueriesName = "queries_sqlite.sql"
+
+// renderLiteQueries renders sql/queries_sqlite.sql, the queries of sqlc's
+// sqlite engine: the same names and parameters as queries.sql.
+func renderLiteQueries(s *spec.Spec, source string) ([]byte, error) {
+	m, err := newSQLModel(s, source)
+	if err != nil {
+		return nil, err
+	}
+	d := struct {
+		Source, Table, Retired string
+		Columns                []sqlColumn
+	}{source, m.Table, newLiteNames(s).Retired, m.Columns}
+	t, err := template.ParseFS(templates.FS, "queries_sqlite.sql.tmpl")
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	if err := t.Execute(&b, d); err != nil {
+		return nil, fmt.Errorf("render %s: %w", liteQueriesName, err)
+	}
+	return b.Bytes(), nil
+}
+
+// liteSqlc is the sqlc.yaml entry of the SQLite engine.
+type liteSqlc struct {
+	SchemaPath, QueriesPath, Out string
+	Overrides                    []liteOverride
+}
+
+// liteOverride maps one column of the SQLite table to its Go type in
+// db/sqlite: the runtime.Lite* types where the SQLite form differs from
+// the Go one, pointers for NULL, so that the rows convert to a Token with
+// free type conversions.
+type liteOverride struct {
+	Column       string // table.column
+	Nullable     bool
+	Import, Type string
+	Pointer      bool
+}
+
+// liteGoType is the Go type of a column in db/sqlite: a runtime type
+// (Import set) or a predeclared one; "" keeps sqlc's own mapping.
+func liteGoType(s *spec.Spec, c liteColumn, f *spec.Field) (typ string, runtimeType bool) {
+	if f == nil {
+		switch c.Name {
+		case "refresh_hash", "prev_refresh_hash", "rotation_salt":
+			return "LiteBlob", true
+		case "rotated_at", "expires_at", "refresh_until", "revoked_at", "created_at", "last_refreshed_at":
+			return "LiteTime", true
+		case "context":
+			return "LiteJSONText", true
+		case "user_id":
+			switch s.User.IDType {
+			case spec.IDUUID:
+				return "UUID", true
+			case spec.IDString:
+				return "string", false
+			case spec.IDInt32:
+				return "int32", false
+			}
+			return "int64", false
+		case "revoke_reason":
+			return "string", false
+		case "access_ttl_ns", "refresh_ttl_ns":
+			return "int64", false
+		}
+		return "", false
+	}
+	switch f.Type {
+	case spec.TypeBool:
+		return "bool", false
+	case spec.TypeInt32:
+		return "int32", false
+	case spec.TypeInt64:
+		return "int64", false
+	case spec.TypeFloat64:
+		return "float64", false
+	case spec.TypeTime:
+		return "LiteTime", true
+	case spec.TypeUUID:
+		return "UUID", true
+	case spec.TypeIP:
+		return "LiteAddr", true
+	case spec.TypeJSON:
+		return "LiteJSONText", true
+	case spec.TypeStringList:
+		return "LiteStrings", true
+	}
+	return "string", false // string, enum
+}
+
+// liteOverrides lists the sqlc.yaml overrides of the SQLite table.
+func liteOverrides(s *spec.Spec) ([]liteOverride, error) {
+	cols, err := liteColumns(s)
+	if err != nil {
+		return nil, err
+	}
+	fields := map[string]*spec.Field{}
+	for i := range s.Fields {
+		fields[s.Fields[i].Name] = &s.Fields[i]
+	}
+	var out []liteOverride
+	for _, c := range cols {
+		typ, isRuntime := liteGoType(s, c, fields[c.Name])
+		if typ == "" {
+			continue
+		}
+		o := liteOverride{Column: s.Table + "." + c.Name, Nullable: c.Nullable, Type: typ}
+		if isRuntime {
+			o.Import = runtimePath
+		}
+		// Slices are nil for NULL; other types are pointers.
+		o.Pointer = c.Nullable && !strings.HasPrefix(typ, "LiteBlob") && typ != "LiteJSONText" && typ != "LiteStrings"
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+// liteDBDir is the folder of sqlc's SQLite output (package sqlite).
+const liteDBDir = "db/sqlite"

@@ -184,10 +184,37 @@ func liteRebuild(from, to liteTableState, copy []string, exprs map[string]string
 }
 
 // liteAddable reports whether SQLite's ALTER TABLE ADD COLUMN can add c:
-// nullable or with a default (a constant in every spec type).
+// nullable or with a default (a constant in every spec type), and named by
+// an identifier that needs no quotes (see liteAddName).
 func liteAddable(c liteColumn) bool {
-	return c.Nullable || c.Default != ""
+	return (c.Nullable || c.Default != "") && !sqliteKeywords[strings.ToUpper(c.Name)]
 }
+
+// liteAddName is the column name of an ADD COLUMN: unquoted, because sqlc's
+// sqlite engine (which reads the migrations as the schema) keeps the quotes
+// of a quoted name in ADD COLUMN as part of the name, so that the queries
+// would not find the column (sqlc v1.31.1). Spec names are [a-z][a-z0-9_]*;
+// a SQLite keyword needs quotes, so liteAddable sends it to the rebuild.
+func liteAddName(c liteColumn) string { return c.Name }
+
+// sqliteKeywords are SQLite's keywords (sqlite.org/lang_keywords.html).
+var sqliteKeywords = func() map[string]bool {
+	m := map[string]bool{}
+	for _, k := range strings.Fields(`ABORT ACTION ADD AFTER ALL ALTER ALWAYS ANALYZE AND AS ASC ATTACH
+AUTOINCREMENT BEFORE BEGIN BETWEEN BY CASCADE CASE CAST CHECK COLLATE COLUMN COMMIT CONFLICT CONSTRAINT
+CREATE CROSS CURRENT CURRENT_DATE CURRENT_TIME CURRENT_TIMESTAMP DATABASE DEFAULT DEFERRABLE DEFERRED
+DELETE DESC DETACH DISTINCT DO DROP EACH ELSE END ESCAPE EXCEPT EXCLUDE EXCLUSIVE EXISTS EXPLAIN FAIL
+FILTER FIRST FOLLOWING FOR FOREIGN FROM FULL GENERATED GLOB GROUP GROUPS HAVING IF IGNORE IMMEDIATE IN
+INDEX INDEXED INITIALLY INNER INSERT INSTEAD INTERSECT INTO IS ISNULL JOIN KEY LAST LEFT LIKE LIMIT MATCH
+MATERIALIZED NATURAL NO NOT NOTHING NOTNULL NULL NULLS OF OFFSET ON OR ORDER OTHERS OUTER OVER PARTITION
+PLAN PRAGMA PRECEDING PRIMARY QUERY RAISE RANGE RECURSIVE REFERENCES REGEXP REINDEX RELEASE RENAME
+REPLACE RESTRICT RETURNING RIGHT ROLLBACK ROW ROWS SAVEPOINT SELECT SET TABLE TEMP TEMPORARY THEN TIES TO
+TRANSACTION TRIGGER UNBOUNDED UNION UNIQUE UPDATE USING VACUUM VALUES VIEW VIRTUAL WHEN WHERE WINDOW WITH
+WITHOUT`) {
+		m[k] = true
+	}
+	return m
+}()
 
 // liteSnapColumns returns the snapshot columns of cols, each marked with
 // the migration that last changed it compared with prev (nil: all mig).
@@ -418,7 +445,7 @@ func litePlan(s *spec.Spec, planned []change, prev *liteSnapshot, cols []liteCol
 	switch {
 	case onlyAdds && prev.Table == s.Table && len(added) > 0 && !slices.ContainsFunc(added, func(c liteColumn) bool { return !liteAddable(c) }):
 		for _, c := range added {
-			line := fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", oldT, c.Quoted(), c.Type)
+			line := fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", oldT, liteAddName(c), c.Type)
 			if c.Decl != "" {
 				line += " " + c.Decl
 			}

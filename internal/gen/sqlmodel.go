@@ -24,6 +24,11 @@ type sqlModel struct {
 	References  string // `"users" ("id")` or ""
 	Columns     []sqlColumn
 	Renames     []rename
+	// Postgres is true when sqlc.yaml has the PostgreSQL entry (pgx/v5, db/).
+	Postgres bool
+	// Lite is the sqlc.yaml entry of the SQLite engine (database/sql,
+	// db/sqlite), or nil.
+	Lite *liteSqlc
 	// VersionTable is the migrations' version table (named after the first
 	// table, never renamed): the cache trigger's channel and function are
 	// named after it, so a rename of the token table changes neither.
@@ -234,8 +239,9 @@ func newSQLModel(s *spec.Spec, source string) (sqlModel, error) {
 	return m, nil
 }
 
-// sqlPaths are the locations sqlc.yaml refers to, relative to itself.
-type sqlPaths struct{ Schema, Queries, Out string }
+// sqlPaths are the locations sqlc.yaml refers to, relative to itself; the
+// Lite ones only for a spec with the sqlite engine.
+type sqlPaths struct{ Schema, Queries, Out, LiteSchema, LiteQueries, LiteOut string }
 
 // renderSQL renders schema.sql, queries.sql and sqlc.yaml for s; sqlc.yaml
 // refers to the other two and to the Go output through p.
@@ -245,6 +251,14 @@ func renderSQL(s *spec.Spec, source string, p sqlPaths) (FileSet, error) {
 		return nil, err
 	}
 	m.SchemaPath, m.QueriesPath, m.Out = p.Schema, p.Queries, p.Out
+	m.Postgres = s.Has(spec.EnginePostgreSQL)
+	if s.Has(spec.EngineSQLite) {
+		ov, err := liteOverrides(s)
+		if err != nil {
+			return nil, err
+		}
+		m.Lite = &liteSqlc{SchemaPath: p.LiteSchema, QueriesPath: p.LiteQueries, Out: p.LiteOut, Overrides: ov}
+	}
 	out := FileSet{}
 	for name, tmpl := range map[string]string{
 		"schema.sql":  "schema.sql.tmpl",
@@ -260,6 +274,16 @@ func renderSQL(s *spec.Spec, source string, p sqlPaths) (FileSet, error) {
 			return nil, fmt.Errorf("render %s: %w", tmpl, err)
 		}
 		out[name] = buf.Bytes()
+	}
+	if m.Lite != nil {
+		b, err := renderLiteQueries(s, source)
+		if err != nil {
+			return nil, err
+		}
+		out[liteQueriesName] = b
+	}
+	if !m.Postgres {
+		delete(out, "queries.sql")
 	}
 	return out, nil
 }

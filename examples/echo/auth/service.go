@@ -451,19 +451,14 @@ func (s *Service) ListSessions(ctx context.Context, userID UserID, limit int, af
 // (runtime.ErrNotFound when the token is gone or revoked). Use it from hooks, e.g.
 // to record the last IP a token was used from.
 func (s *Service) UpdateColumns(ctx context.Context, id int64, c Columns) (Token, error) {
-	p := db.UpdateTokenColumnsParams{
+	if s.lite != nil {
+		return s.lite.updateColumns(ctx, id, c)
+	}
+	row, err := s.q.UpdateTokenColumns(ctx, db.UpdateTokenColumnsParams{
 		ID:                id,
 		LastUsedIP:        c.LastUsedIP,
 		TwoFactorVerified: c.TwoFactorVerified,
-	}
-	if s.lite != nil {
-		row, err := s.lite.updateColumns(ctx, p)
-		if err != nil {
-			return Token{}, err
-		}
-		return tokenFromRow(row)
-	}
-	row, err := s.q.UpdateTokenColumns(ctx, p)
+	})
 	// The row changed: this instance's cache forgets it now (even on error: the
 	// statement may have committed); the others learn it from the trigger.
 	s.eng.Cache().InvalidateToken(id)

@@ -14,12 +14,6 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// payload is what a new row carries besides its lifecycle fields.
-type payload struct {
-	context Context
-	columns Columns
-}
-
 // store implements runtime.Store with the generated sqlc queries.
 type store struct {
 	db DB

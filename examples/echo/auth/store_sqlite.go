@@ -11,9 +11,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"time"
 
-	"github.com/authentify-go/authentify/examples/echo/auth/db"
+	"github.com/authentify-go/authentify/examples/echo/auth/db/sqlite"
 	"github.com/authentify-go/authentify/runtime"
 )
 
@@ -77,7 +78,7 @@ func NewSQLite(db *sql.DB, opts ...Option) (*Service, error) {
 	if o.settings.CacheSize > 0 {
 		return nil, fmt.Errorf("authentify: NewSQLite: cache_size is %d, but the token cache stays coherent through PostgreSQL's LISTEN/NOTIFY, which SQLite lacks: set CacheSize to 0", o.settings.CacheSize)
 	}
-	lite := &liteStore{db: db, w: runtime.NewLiteWriter()}
+	lite := newLiteStore(db)
 	eng, err := runtime.NewEngine[Token, UserID, payload](lite, runtime.Config[Token]{
 		Hooks:    o.hooks,
 		Now:      o.now,
@@ -124,74 +125,32 @@ func (s *Service) checkSchemaSQLite(ctx context.Context) error {
 	return nil
 }
 
-// liteStore implements runtime.Store on SQLite over database/sql. Reads run
-// on the pool beside the writer (WAL); writes run one at a time through w.
+// liteStore implements runtime.Store on SQLite over sqlc's queries
+// (db/sqlite, database/sql). Reads run on the pool beside the writer (WAL);
+// writes run one at a time through w, each in one transaction.
 type liteStore struct {
 	db *sql.DB
+	q  *sqlite.Queries
 	w  *runtime.LiteWriter
 }
 
-// liteColumns is the column list of every read, in db.TokenRow's order
-// (the retired hashes live in their own table).
-const liteColumns = `"id", "user_id", "auth_type", "access_hash", "refresh_hash", "prev_refresh_hash", "rotated_at", "context", "created_at", "last_refreshed_at", "expires_at", "refresh_until", "revoked_at", "revoke_reason", "access_ttl_ns", "refresh_ttl_ns", "rotation_salt", "last_used_ip", "two_factor_verified"`
-
-// liteScanRow reads one row selected with liteColumns.
-func liteScanRow(sc interface{ Scan(...any) error }) (db.TokenRow, error) {
-	var r db.TokenRow
-	err := sc.Scan(
-		&r.ID,
-		&r.UserID,
-		&r.AuthType,
-		&r.AccessHash,
-		&r.RefreshHash,
-		&r.PrevRefreshHash,
-		runtime.LiteScan(&r.RotatedAt),
-		&r.Context,
-		runtime.LiteScan(&r.CreatedAt),
-		runtime.LiteScan(&r.LastRefreshedAt),
-		runtime.LiteScan(&r.ExpiresAt),
-		runtime.LiteScan(&r.RefreshUntil),
-		runtime.LiteScan(&r.RevokedAt),
-		&r.RevokeReason,
-		&r.AccessTtlNs,
-		&r.RefreshTtlNs,
-		&r.RotationSalt,
-		runtime.LiteScan(&r.LastUsedIP),
-		&r.TwoFactorVerified,
-	)
-	return r, err
+// newLiteStore returns the store over db.
+func newLiteStore(db *sql.DB) *liteStore {
+	return &liteStore{db: db, q: sqlite.New(db), w: runtime.NewLiteWriter()}
 }
 
-// one runs a statement that returns at most one row.
-func (s *liteStore) one(ctx context.Context, q runtime.LiteQuerier, query string, args ...any) (Token, error) {
-	row, err := liteScanRow(q.QueryRowContext(ctx, query, args...))
+// write runs f as one write transaction, with queries on its connection.
+func (s *liteStore) write(ctx context.Context, f func(q *sqlite.Queries) error) error {
+	return runtime.LiteStoreError(s.w.Do(ctx, s.db, func(c runtime.LiteQuerier) error { return f(sqlite.New(c)) }))
+}
+
+// token converts a row read outside a write transaction.
+func (s *liteStore) token(row sqlite.TokenRow, err error) (Token, error) {
 	if err != nil {
 		return Token{}, runtime.LiteStoreError(err)
 	}
-	return tokenFromRow(row)
+	return tokenFromLiteRow(row)
 }
-
-// write runs f as one write transaction.
-func (s *liteStore) write(ctx context.Context, f func(q runtime.LiteQuerier) error) error {
-	return runtime.LiteStoreError(s.w.Do(ctx, s.db, f))
-}
-
-// affected returns the rows a statement touched.
-func affected(res sql.Result, err error) (int64, error) {
-	if err != nil {
-		return 0, err
-	}
-	return res.RowsAffected()
-}
-
-// liteLiveBeyond selects the user's live sessions beyond the newest :keep.
-const liteLiveBeyond = `SELECT "s"."id" FROM "auth_tokens" AS "s"
-WHERE "s"."user_id" = :user_id AND "s"."revoked_at" IS NULL
-  AND ("s"."expires_at" IS NULL OR "s"."expires_at" > :at OR "s"."refresh_until" > :at)
-ORDER BY "s"."created_at" DESC, "s"."id" DESC LIMIT -1 OFFSET :keep`
-
-// liteOver is true for a row whose session is over at :at.
-const liteOver = `"expires_at" <= :at AND ("refresh_until" IS NULL OR "refresh_until" <= :at)`
 
 // Insert stores a new row; under single-login or a session cap it first revokes
 // the user's other (or oldest) rows, in the same write transaction, which
@@ -201,215 +160,204 @@ func (s *liteStore) Insert(ctx context.Context, in runtime.Insert[UserID, payloa
 	if err != nil {
 		return Token{}, 0, fmt.Errorf("authentify: encode context: %w", err)
 	}
-	p := db.InsertTokenParams{
+	p := sqlite.InsertTokenParams{
 		AccessHash:   in.AccessHash,
 		AccessTtlNs:  runtime.TTLColumn(in.AccessTTL),
 		AuthType:     string(in.Transport),
-		Context:      ctxJSON,
-		CreatedAt:    in.CreatedAt,
-		ExpiresAt:    in.ExpiresAt,
-		RefreshHash:  in.RefreshHash,
+		Context:      runtime.LiteJSONText(ctxJSON),
+		CreatedAt:    runtime.LiteTime(in.CreatedAt),
+		ExpiresAt:    (*runtime.LiteTime)(in.ExpiresAt),
+		RefreshHash:  runtime.LiteBlob(in.RefreshHash),
 		RefreshTtlNs: runtime.TTLColumn(in.RefreshTTL),
-		RefreshUntil: in.RefreshUntil,
+		RefreshUntil: (*runtime.LiteTime)(in.RefreshUntil),
 		UserID:       in.UserID,
 	}
-	insertColumns(&p, in.Payload.columns)
-	uid := sql.Named("user_id", in.UserID)
-	var row db.TokenRow
+	insertLiteColumns(&p, in.Payload.columns)
+	var row sqlite.TokenRow
 	var revoked int64
-	err = s.write(ctx, func(q runtime.LiteQuerier) error {
+	err = s.write(ctx, func(q *sqlite.Queries) error {
 		var err error
 		switch {
 		case in.SingleLogin != nil && in.SingleLogin.Soft:
-			revoked, err = affected(q.ExecContext(ctx, `UPDATE "auth_tokens" SET "revoked_at" = :at, "revoke_reason" = :reason
-WHERE "user_id" = :user_id AND "revoked_at" IS NULL`, uid, sql.Named("at", runtime.LiteArg(in.SingleLogin.At)), sql.Named("reason", in.SingleLogin.Reason)))
+			revoked, err = q.RevokeUserTokens(ctx, sqlite.RevokeUserTokensParams{
+				At:     runtime.LiteAt(in.SingleLogin.At),
+				Reason: &in.SingleLogin.Reason,
+				UserID: in.UserID,
+			})
 		case in.SingleLogin != nil:
-			revoked, err = affected(q.ExecContext(ctx, `DELETE FROM "auth_tokens" WHERE "user_id" = :user_id`, uid))
+			revoked, err = q.DeleteUserTokens(ctx, in.UserID)
 		case in.SessionCap != nil && in.SessionCap.Revocation.Soft:
-			revoked, err = affected(q.ExecContext(ctx, `UPDATE "auth_tokens" SET "revoked_at" = :at, "revoke_reason" = :reason
-WHERE "id" IN (`+liteLiveBeyond+`)`, uid, sql.Named("at", runtime.LiteArg(in.SessionCap.Revocation.At)),
-				sql.Named("reason", in.SessionCap.Revocation.Reason), sql.Named("keep", in.SessionCap.Keep)))
+			revoked, err = q.RevokeSessionsBeyond(ctx, sqlite.RevokeSessionsBeyondParams{
+				At:     runtime.LiteAt(in.SessionCap.Revocation.At),
+				Keep:   int64(in.SessionCap.Keep),
+				Reason: &in.SessionCap.Revocation.Reason,
+				UserID: in.UserID,
+			})
 		case in.SessionCap != nil:
-			revoked, err = affected(q.ExecContext(ctx, `DELETE FROM "auth_tokens" WHERE "id" IN (`+liteLiveBeyond+`)`,
-				uid, sql.Named("at", runtime.LiteArg(in.SessionCap.Revocation.At)), sql.Named("keep", in.SessionCap.Keep)))
+			revoked, err = q.DeleteSessionsBeyond(ctx, sqlite.DeleteSessionsBeyondParams{
+				At:     runtime.LiteAt(in.SessionCap.Revocation.At),
+				Keep:   int64(in.SessionCap.Keep),
+				UserID: in.UserID,
+			})
 		}
 		if err != nil {
 			return err
 		}
-		row, err = liteScanRow(q.QueryRowContext(ctx, `INSERT INTO "auth_tokens" (
-    "user_id", "auth_type", "access_hash", "refresh_hash", "context",
-    "created_at", "last_refreshed_at", "expires_at", "refresh_until", "access_ttl_ns", "refresh_ttl_ns", "last_used_ip", "two_factor_verified"
-) VALUES (
-    :user_id, :auth_type, :access_hash, :refresh_hash, :context,
-    :created_at, :created_at, :expires_at, :refresh_until, :access_ttl_ns, :refresh_ttl_ns, :c_last_used_ip, :c_two_factor_verified
-) RETURNING `+liteColumns,
-			sql.Named("user_id", p.UserID),
-			sql.Named("auth_type", p.AuthType),
-			sql.Named("access_hash", runtime.LiteArg(p.AccessHash)),
-			sql.Named("refresh_hash", runtime.LiteArg(p.RefreshHash)),
-			sql.Named("context", runtime.LiteJSON(p.Context)),
-			sql.Named("created_at", runtime.LiteArg(p.CreatedAt)),
-			sql.Named("expires_at", runtime.LiteArg(p.ExpiresAt)),
-			sql.Named("refresh_until", runtime.LiteArg(p.RefreshUntil)),
-			sql.Named("access_ttl_ns", p.AccessTtlNs),
-			sql.Named("refresh_ttl_ns", p.RefreshTtlNs),
-			sql.Named("c_last_used_ip", runtime.LiteArg(p.LastUsedIP)),
-			sql.Named("c_two_factor_verified", p.TwoFactorVerified),
-		))
+		row, err = q.InsertToken(ctx, p)
 		return err
 	})
 	if err != nil {
 		return Token{}, 0, err
 	}
-	t, err := tokenFromRow(row)
+	t, err := tokenFromLiteRow(row)
 	return t, revoked, err
 }
 
 // ByAccessHash returns the row with that hash, whatever its state.
 func (s *liteStore) ByAccessHash(ctx context.Context, hash []byte) (Token, error) {
-	return s.one(ctx, s.db, `SELECT `+liteColumns+` FROM "auth_tokens" WHERE "access_hash" = :hash`, sql.Named("hash", hash))
+	return s.token(s.q.TokenByAccessHash(ctx, hash))
 }
 
 // ByRefreshHash returns the row with that hash, whatever its state.
 func (s *liteStore) ByRefreshHash(ctx context.Context, hash []byte) (Token, error) {
-	return s.one(ctx, s.db, `SELECT `+liteColumns+` FROM "auth_tokens" WHERE "refresh_hash" = :hash`, sql.Named("hash", hash))
+	return s.token(s.q.TokenByRefreshHash(ctx, runtime.LiteBlob(hash)))
 }
 
 // ByPrevRefreshHash returns the row with that hash, whatever its state.
 func (s *liteStore) ByPrevRefreshHash(ctx context.Context, hash []byte) (Token, error) {
-	return s.one(ctx, s.db, `SELECT `+liteColumns+` FROM "auth_tokens" WHERE "prev_refresh_hash" = :hash
-ORDER BY "rotated_at" DESC LIMIT 1`, sql.Named("hash", hash))
+	return s.token(s.q.TokenByPrevRefreshHash(ctx, runtime.LiteBlob(hash)))
 }
 
 // ByRetiredRefreshHash returns the row that retired that hash more than one
 // rotation ago (the side table keeps the last 31 of each row).
 func (s *liteStore) ByRetiredRefreshHash(ctx context.Context, hash []byte) (Token, error) {
-	return s.one(ctx, s.db, `SELECT `+liteColumns+` FROM "auth_tokens" WHERE "id" IN (
-    SELECT "token_id" FROM "auth_tokens_retired" WHERE "hash" = :hash)
-ORDER BY "rotated_at" DESC LIMIT 1`, sql.Named("hash", hash))
+	return s.token(s.q.TokenByRetiredRefreshHash(ctx, hash))
 }
 
 // RotationSalt returns the salt of the rotation that retired the refresh token prevHash.
 func (s *liteStore) RotationSalt(ctx context.Context, id int64, prevHash []byte) ([]byte, error) {
-	var salt []byte
-	err := s.db.QueryRowContext(ctx, `SELECT "rotation_salt" FROM "auth_tokens" WHERE "id" = :id AND "prev_refresh_hash" = :prev_hash`,
-		sql.Named("id", id), sql.Named("prev_hash", prevHash)).Scan(&salt)
+	salt, err := s.q.RotationSalt(ctx, sqlite.RotationSaltParams{ID: id, PrevHash: runtime.LiteBlob(prevHash)})
 	return salt, runtime.LiteStoreError(err)
 }
 
 // Slide applies an auto-refresh if the row is still live and unchanged.
 func (s *liteStore) Slide(ctx context.Context, a runtime.Slide) (Token, error) {
-	var t Token
-	err := s.write(ctx, func(q runtime.LiteQuerier) error {
+	var row sqlite.TokenRow
+	err := s.write(ctx, func(q *sqlite.Queries) error {
 		var err error
-		t, err = s.one(ctx, q, `UPDATE "auth_tokens"
-SET "expires_at" = :expires_at, "refresh_until" = :refresh_until, "last_refreshed_at" = :now
-WHERE "id" = :id AND "access_hash" = :access_hash AND "last_refreshed_at" = :seen_refreshed_at
-  AND "revoked_at" IS NULL AND ("expires_at" IS NULL OR "expires_at" > :now)
-RETURNING `+liteColumns,
-			sql.Named("expires_at", runtime.LiteArg(a.ExpiresAt)), sql.Named("refresh_until", runtime.LiteArg(a.RefreshUntil)),
-			sql.Named("now", runtime.LiteArg(a.Now)), sql.Named("id", a.ID), sql.Named("access_hash", a.AccessHash),
-			sql.Named("seen_refreshed_at", runtime.LiteArg(a.SeenRefreshedAt)))
+		row, err = q.SlideToken(ctx, sqlite.SlideTokenParams{
+			AccessHash:      a.AccessHash,
+			ExpiresAt:       (*runtime.LiteTime)(a.ExpiresAt),
+			ID:              a.ID,
+			Now:             runtime.LiteTime(a.Now),
+			RefreshUntil:    (*runtime.LiteTime)(a.RefreshUntil),
+			SeenRefreshedAt: runtime.LiteTime(a.SeenRefreshedAt),
+		})
 		return err
 	})
-	return t, err
+	if err != nil {
+		return Token{}, err
+	}
+	return tokenFromLiteRow(row)
 }
 
 // Rotate swaps the token hashes if the presented refresh hash is still current,
 // moving the previous refresh hash to the retired side table, in one write
 // transaction.
 func (s *liteStore) Rotate(ctx context.Context, a runtime.Rotation) (Token, error) {
-	var t Token
-	err := s.write(ctx, func(q runtime.LiteQuerier) error {
-		cur := []any{sql.Named("id", a.ID), sql.Named("old_refresh_hash", a.OldRefreshHash), sql.Named("now", runtime.LiteArg(a.Now))}
-		if _, err := q.ExecContext(ctx, `INSERT INTO "auth_tokens_retired" ("token_id", "hash")
-SELECT "id", "prev_refresh_hash" FROM "auth_tokens"
-WHERE "id" = :id AND "refresh_hash" = :old_refresh_hash AND "prev_refresh_hash" IS NOT NULL
-  AND "revoked_at" IS NULL AND "refresh_until" > :now`, cur...); err != nil {
+	var row sqlite.TokenRow
+	err := s.write(ctx, func(q *sqlite.Queries) error {
+		err := q.RetireRefreshHash(ctx, sqlite.RetireRefreshHashParams{
+			ID:             a.ID,
+			Now:            runtime.LiteAt(a.Now),
+			OldRefreshHash: runtime.LiteBlob(a.OldRefreshHash),
+		})
+		if err != nil {
 			return err
 		}
-		var err error
-		t, err = s.one(ctx, q, `UPDATE "auth_tokens"
-SET "access_hash" = :access_hash, "refresh_hash" = :refresh_hash, "prev_refresh_hash" = :old_refresh_hash,
-    "rotated_at" = :now, "last_refreshed_at" = :now, "expires_at" = :expires_at, "refresh_until" = :refresh_until,
-    "access_ttl_ns" = :access_ttl_ns, "refresh_ttl_ns" = :refresh_ttl_ns, "rotation_salt" = :salt
-WHERE "id" = :id AND "refresh_hash" = :old_refresh_hash AND "revoked_at" IS NULL AND "refresh_until" > :now
-RETURNING `+liteColumns, append(cur,
-			sql.Named("access_hash", a.AccessHash), sql.Named("refresh_hash", runtime.LiteArg(a.RefreshHash)),
-			sql.Named("expires_at", runtime.LiteArg(a.ExpiresAt)), sql.Named("refresh_until", runtime.LiteArg(a.RefreshUntil)),
-			sql.Named("access_ttl_ns", runtime.TTLColumn(a.AccessTTL)), sql.Named("refresh_ttl_ns", runtime.TTLColumn(a.RefreshTTL)),
-			sql.Named("salt", runtime.LiteArg(a.Salt)))...)
+		row, err = q.RotateToken(ctx, sqlite.RotateTokenParams{
+			AccessHash:     a.AccessHash,
+			AccessTtlNs:    runtime.TTLColumn(a.AccessTTL),
+			ExpiresAt:      (*runtime.LiteTime)(a.ExpiresAt),
+			ID:             a.ID,
+			Now:            runtime.LiteAt(a.Now),
+			OldRefreshHash: runtime.LiteBlob(a.OldRefreshHash),
+			RefreshHash:    runtime.LiteBlob(a.RefreshHash),
+			RefreshTtlNs:   runtime.TTLColumn(a.RefreshTTL),
+			RefreshUntil:   (*runtime.LiteTime)(a.RefreshUntil),
+			Salt:           runtime.LiteBlob(a.Salt),
+		})
 		if err != nil {
-			return err // ErrNotFound rolls the retirement back
+			return err // sql.ErrNoRows (ErrNotFound) rolls the retirement back
 		}
-		_, err = q.ExecContext(ctx, `DELETE FROM "auth_tokens_retired" WHERE "token_id" = :id AND "seq" NOT IN (
-    SELECT "seq" FROM "auth_tokens_retired" WHERE "token_id" = :id ORDER BY "seq" DESC LIMIT 31)`, sql.Named("id", a.ID))
-		return err
+		return q.TrimRetired(ctx, a.ID)
 	})
-	return t, err
+	if err != nil {
+		return Token{}, err
+	}
+	return tokenFromLiteRow(row)
 }
 
-// Revoke soft-revokes or deletes the rows selected by t.
+// Revoke soft-revokes or deletes the rows selected by t, in one write
+// transaction.
 func (s *liteStore) Revoke(ctx context.Context, t runtime.Target[UserID], r runtime.Revocation) (int64, error) {
-	at := sql.Named("at", runtime.LiteArg(r.At))
-	reason := sql.Named("reason", r.Reason)
-	id := sql.Named("id", t.ID)
-	uid := sql.Named("user_id", t.UserID)
-	batch := sql.Named("batch", r.Limit)
-	const revoke = `UPDATE "auth_tokens" SET "revoked_at" = :at, "revoke_reason" = :reason WHERE `
-	const del = `DELETE FROM "auth_tokens" WHERE `
-	var query string
-	var args []any
-	switch t.Scope {
-	case runtime.ScopeToken:
-		query, args = del+`"id" = :id`, []any{id}
-		if r.Soft {
-			query, args = revoke+`"id" = :id AND "revoked_at" IS NULL`, []any{at, reason, id}
-		}
-	case runtime.ScopeSession:
-		query, args = del+`"id" = :id AND "user_id" = :user_id`, []any{id, uid}
-		if r.Soft {
-			query, args = revoke+`"id" = :id AND "user_id" = :user_id AND "revoked_at" IS NULL`, []any{at, reason, id, uid}
-		}
-	case runtime.ScopeUser:
-		query, args = del+`"user_id" = :user_id`, []any{uid}
-		if r.Soft {
-			query, args = revoke+`"user_id" = :user_id AND "revoked_at" IS NULL`, []any{at, reason, uid}
-		}
-	case runtime.ScopeUserOthers:
-		query, args = del+`"user_id" = :user_id AND "id" <> :id`, []any{id, uid}
-		if r.Soft {
-			query, args = revoke+`"user_id" = :user_id AND "id" <> :id AND "revoked_at" IS NULL`, []any{at, reason, id, uid}
-		}
-	case runtime.ScopeUserExpired:
-		query, args = del+`"user_id" = :user_id AND `+liteOver, []any{at, uid}
-		if r.Soft {
-			query, args = revoke+`"user_id" = :user_id AND "revoked_at" IS NULL AND `+liteOver, []any{at, reason, uid}
-		}
-	case runtime.ScopeExpired:
-		query, args = del+`"id" IN (SELECT "id" FROM "auth_tokens" WHERE `+liteOver+` LIMIT :batch)`, []any{at, batch}
-		if r.Soft {
-			query, args = revoke+`"id" IN (SELECT "id" FROM "auth_tokens" WHERE "revoked_at" IS NULL AND `+liteOver+` LIMIT :batch)`, []any{at, reason, batch}
-		}
-	case runtime.ScopePurge:
-		query, args = del+`"id" IN (SELECT "id" FROM "auth_tokens" WHERE "revoked_at" <= :at OR (`+liteOver+`) LIMIT :batch)`, []any{at, batch}
-	default:
-		return 0, fmt.Errorf("authentify: unknown revocation scope %d", t.Scope)
-	}
+	at := runtime.LiteAt(r.At)
+	reason := &r.Reason
+	batch := int64(r.Limit)
 	var n int64
-	err := s.write(ctx, func(q runtime.LiteQuerier) error {
-		if t.Scope == runtime.ScopeUserOthers {
+	err := s.write(ctx, func(q *sqlite.Queries) error {
+		var err error
+		switch t.Scope {
+		case runtime.ScopeToken:
+			if r.Soft {
+				n, err = q.RevokeToken(ctx, sqlite.RevokeTokenParams{At: at, ID: t.ID, Reason: reason})
+			} else {
+				n, err = q.DeleteToken(ctx, t.ID)
+			}
+		case runtime.ScopeSession:
+			if r.Soft {
+				n, err = q.RevokeSession(ctx, sqlite.RevokeSessionParams{At: at, ID: t.ID, Reason: reason, UserID: t.UserID})
+			} else {
+				n, err = q.DeleteSession(ctx, sqlite.DeleteSessionParams{ID: t.ID, UserID: t.UserID})
+			}
+		case runtime.ScopeUser:
+			if r.Soft {
+				n, err = q.RevokeUserTokens(ctx, sqlite.RevokeUserTokensParams{At: at, Reason: reason, UserID: t.UserID})
+			} else {
+				n, err = q.DeleteUserTokens(ctx, t.UserID)
+			}
+		case runtime.ScopeUserOthers:
 			// Touches nothing unless t.ID is the user's.
-			var kept int
-			if err := q.QueryRowContext(ctx, `SELECT count(*) FROM "auth_tokens" WHERE "id" = :id AND "user_id" = :user_id`, id, uid).Scan(&kept); err != nil {
+			kept, err := q.UserOwnsToken(ctx, sqlite.UserOwnsTokenParams{KeepID: t.ID, UserID: t.UserID})
+			if err != nil {
 				return err
 			}
 			if kept == 0 {
 				return runtime.ErrNotFound
 			}
+			if r.Soft {
+				n, err = q.RevokeOtherUserTokens(ctx, sqlite.RevokeOtherUserTokensParams{At: at, KeepID: t.ID, Reason: reason, UserID: t.UserID})
+			} else {
+				n, err = q.DeleteOtherUserTokens(ctx, sqlite.DeleteOtherUserTokensParams{KeepID: t.ID, UserID: t.UserID})
+			}
+			return err
+		case runtime.ScopeUserExpired:
+			if r.Soft {
+				n, err = q.RevokeExpiredUserTokens(ctx, sqlite.RevokeExpiredUserTokensParams{At: at, Reason: reason, UserID: t.UserID})
+			} else {
+				n, err = q.DeleteExpiredUserTokens(ctx, sqlite.DeleteExpiredUserTokensParams{At: at, UserID: t.UserID})
+			}
+		case runtime.ScopeExpired:
+			if r.Soft {
+				n, err = q.RevokeExpiredTokens(ctx, sqlite.RevokeExpiredTokensParams{At: at, Batch: batch, Reason: reason})
+			} else {
+				n, err = q.DeleteExpiredTokens(ctx, sqlite.DeleteExpiredTokensParams{At: at, Batch: batch})
+			}
+		case runtime.ScopePurge:
+			n, err = q.PurgeTokens(ctx, sqlite.PurgeTokensParams{At: at, Batch: batch})
+		default:
+			return fmt.Errorf("authentify: unknown revocation scope %d", t.Scope)
 		}
-		var err error
-		n, err = affected(q.ExecContext(ctx, query, args...))
 		return err
 	})
 	return n, err
@@ -417,59 +365,44 @@ func (s *liteStore) Revoke(ctx context.Context, t runtime.Target[UserID], r runt
 
 // Sessions lists a page of the user's live sessions at now, newest first.
 func (s *liteStore) Sessions(ctx context.Context, userID UserID, now time.Time, p runtime.SessionPage) ([]Token, error) {
-	var after any
+	arg := sqlite.UserSessionsParams{
+		AfterCreatedAt: runtime.LiteTime(time.UnixMicro(math.MaxInt64)), // from the newest
+		AfterID:        p.After.ID,
+		MaxRows:        -1, // all
+		Now:            runtime.LiteAt(now),
+		UserID:         userID,
+	}
 	if !p.After.IsZero() {
-		after = runtime.LiteArg(p.After.CreatedAt)
+		arg.AfterCreatedAt = runtime.LiteTime(p.After.CreatedAt)
 	}
-	limit := int64(-1)
 	if p.Limit > 0 {
-		limit = int64(p.Limit)
+		arg.MaxRows = int64(p.Limit)
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+liteColumns+` FROM "auth_tokens"
-WHERE "user_id" = :user_id AND "revoked_at" IS NULL
-  AND ("expires_at" IS NULL OR "expires_at" > :now OR "refresh_until" > :now)
-  AND (:after_created_at IS NULL OR ("created_at", "id") < (:after_created_at, :after_id))
-ORDER BY "created_at" DESC, "id" DESC
-LIMIT :max_rows`, sql.Named("user_id", userID), sql.Named("now", runtime.LiteArg(now)),
-		sql.Named("after_created_at", after), sql.Named("after_id", p.After.ID), sql.Named("max_rows", limit))
+	rows, err := s.q.UserSessions(ctx, arg)
 	if err != nil {
 		return nil, runtime.LiteStoreError(err)
 	}
-	defer rows.Close()
-	var out []Token
-	for rows.Next() {
-		row, err := liteScanRow(rows)
-		if err != nil {
-			return nil, runtime.LiteStoreError(err)
-		}
-		t, err := tokenFromRow(row)
+	out := make([]Token, 0, len(rows))
+	for _, row := range rows {
+		t, err := tokenFromLiteRow(row)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, t)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, runtime.LiteStoreError(err)
-	}
-	if out == nil {
-		out = []Token{}
-	}
 	return out, nil
 }
 
-// updateColumns sets the custom columns whose argument is not nil, on a live row.
-func (s *liteStore) updateColumns(ctx context.Context, p db.UpdateTokenColumnsParams) (db.TokenRow, error) {
-	var row db.TokenRow
-	err := s.write(ctx, func(q runtime.LiteQuerier) error {
+// updateColumns sets the non-nil custom columns of a live row.
+func (s *liteStore) updateColumns(ctx context.Context, id int64, c Columns) (Token, error) {
+	var row sqlite.TokenRow
+	err := s.write(ctx, func(q *sqlite.Queries) error {
 		var err error
-		row, err = liteScanRow(q.QueryRowContext(ctx, `UPDATE "auth_tokens"
-SET "last_used_ip" = COALESCE(:c_last_used_ip, "last_used_ip"), "two_factor_verified" = COALESCE(:c_two_factor_verified, "two_factor_verified")
-WHERE "id" = :id AND "revoked_at" IS NULL
-RETURNING `+liteColumns, sql.Named("id", p.ID),
-			sql.Named("c_last_used_ip", runtime.LiteArg(p.LastUsedIP)),
-			sql.Named("c_two_factor_verified", p.TwoFactorVerified),
-		))
+		row, err = q.UpdateTokenColumns(ctx, liteColumnsUpdate(id, c))
 		return err
 	})
-	return row, err
+	if err != nil {
+		return Token{}, err
+	}
+	return tokenFromLiteRow(row)
 }

@@ -7,8 +7,10 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"time"
 
 	"github.com/authentify-go/authentify/examples/echo/auth/db"
+	"github.com/authentify-go/authentify/examples/echo/auth/db/sqlite"
 	"github.com/authentify-go/authentify/runtime"
 )
 
@@ -33,6 +35,13 @@ type Columns struct {
 	TwoFactorVerified *bool
 }
 
+// payload is what a new row carries besides its lifecycle fields.
+type payload struct {
+	context Context
+	columns Columns
+}
+
+// tokenFromRow converts a stored row to a Token.
 func tokenFromRow(r db.TokenRow) (Token, error) {
 	t := Token{
 		LastUsedIP: r.LastUsedIP,
@@ -71,6 +80,58 @@ func insertColumns(p *db.InsertTokenParams, c Columns) {
 	p.TwoFactorVerified = false
 	if c.TwoFactorVerified != nil {
 		p.TwoFactorVerified = *c.TwoFactorVerified
+	}
+}
+
+// tokenFromLiteRow converts a stored row (SQLite) to a Token.
+func tokenFromLiteRow(r sqlite.TokenRow) (Token, error) {
+	t := Token{
+		LastUsedIP: (*netip.Addr)(r.LastUsedIP),
+		Record: runtime.Record{
+			AccessTTL:       runtime.StoredTTL(r.AccessTtlNs),
+			CreatedAt:       time.Time(r.CreatedAt),
+			ExpiresAt:       (*time.Time)(r.ExpiresAt),
+			ID:              r.ID,
+			LastRefreshedAt: time.Time(r.LastRefreshedAt),
+			RefreshTTL:      runtime.StoredTTL(r.RefreshTtlNs),
+			RefreshUntil:    (*time.Time)(r.RefreshUntil),
+			RevokedAt:       (*time.Time)(r.RevokedAt),
+			RotatedAt:       (*time.Time)(r.RotatedAt),
+			Transport:       runtime.Transport(r.AuthType),
+		},
+		TwoFactorVerified: r.TwoFactorVerified,
+		UserID:            r.UserID,
+	}
+	if r.RevokeReason != nil {
+		t.RevokeReason = *r.RevokeReason
+	}
+	// A context stored under an earlier spec still decodes; see runtime.DecodeContext.
+	dropped, err := runtime.DecodeContext("auth_tokens", []byte(r.Context), &t.Context)
+	if err != nil {
+		return Token{}, fmt.Errorf("authentify: decode context of token %d: %w", r.ID, err)
+	}
+	if len(dropped) > 0 {
+		t.Context = t.Context.WithDefaults()
+	}
+	return t, nil
+}
+
+// insertLiteColumns fills the custom columns of p from c, applying the spec defaults.
+func insertLiteColumns(p *sqlite.InsertTokenParams, c Columns) {
+	p.LastUsedIP = (*runtime.LiteAddr)(c.LastUsedIP)
+	p.TwoFactorVerified = false
+	if c.TwoFactorVerified != nil {
+		p.TwoFactorVerified = *c.TwoFactorVerified
+	}
+}
+
+// liteColumnsUpdate returns the parameters of the SQLite UpdateTokenColumns: a nil
+// field is NULL, which keeps the column as it is.
+func liteColumnsUpdate(id int64, c Columns) sqlite.UpdateTokenColumnsParams {
+	return sqlite.UpdateTokenColumnsParams{
+		ID:                id,
+		LastUsedIP:        (*runtime.LiteAddr)(c.LastUsedIP),
+		TwoFactorVerified: c.TwoFactorVerified,
 	}
 }
 
