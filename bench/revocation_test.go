@@ -82,8 +82,8 @@ func TestRevokerPollsUntilRefused(t *testing.T) {
 	if tm.Polls != 3 {
 		t.Errorf("polls = %d, want 3 (B refuses at its third request after the logout)", tm.Polls)
 	}
-	if tm.Sent.IsZero() || tm.Answered.Before(tm.Sent) || tm.Refused.Before(tm.Answered) {
-		t.Errorf("instants out of order: sent %v, answered %v, refused %v", tm.Sent, tm.Answered, tm.Refused)
+	if tm.Sent.IsZero() || tm.Answered.Before(tm.Sent) || tm.Accepted.Before(tm.Answered) || tm.Refused.Before(tm.Accepted) {
+		t.Errorf("instants out of order: sent %v, answered %v, last accepted %v, refused %v", tm.Sent, tm.Answered, tm.Accepted, tm.Refused)
 	}
 }
 
@@ -126,9 +126,9 @@ func TestNewRevocationStats(t *testing.T) {
 	t0 := time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC)
 	ms := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Millisecond) }
 	times := []revocationTimes{
-		{Sent: ms(0), Answered: ms(5), Refused: ms(9), Polls: 2},        // refused 4 ms after A's answer
-		{Sent: ms(100), Answered: ms(102), Refused: ms(162), Polls: 30}, // 60 ms: over the target
-		{Sent: ms(200), Answered: ms(210), Refused: ms(260), Polls: 1},  // 50 ms: within
+		{Sent: ms(0), Answered: ms(5), Refused: ms(9), Polls: 2, Accepted: ms(6)},          // refused 4 ms after A's answer
+		{Sent: ms(100), Answered: ms(102), Refused: ms(162), Polls: 30, Accepted: ms(160)}, // 60 ms: over the target
+		{Sent: ms(200), Answered: ms(210), Refused: ms(260), Polls: 1},                     // 50 ms: within
 	}
 	notified := []time.Time{ms(4), {}, ms(203)}
 	s := newRevocationStats(times, notified)
@@ -145,6 +145,7 @@ func TestNewRevocationStats(t *testing.T) {
 	}{
 		{"Logout", s.Logout, d(2, 5, 10)},
 		{"Refused", s.Refused, d(4, 50, 60)},
+		{"RefusedFrom", s.RefusedFrom, d(0, 1, 58)},
 		{"Total", s.Total, d(9, 60, 62)},
 		{"Notified", s.Notified, d(3, 4)},
 		{"BPart", s.BPart, d(5, 57)},
@@ -172,14 +173,15 @@ func TestFormatRevocations(t *testing.T) {
 	}
 	ms := time.Millisecond
 	s := RevocationStats{
-		Count:    4,
-		Logout:   []time.Duration{2 * ms, 3 * ms, 4 * ms, 5 * ms},
-		Notified: []time.Duration{3 * ms, 4 * ms, 5 * ms},
-		Refused:  []time.Duration{1 * ms, 2 * ms, 3 * ms, 70 * ms},
-		Total:    []time.Duration{4 * ms, 5 * ms, 6 * ms, 75 * ms},
-		BPart:    []time.Duration{500 * time.Microsecond, ms, 66 * ms},
-		Polls:    10,
-		Within:   3,
+		Count:       4,
+		Logout:      []time.Duration{2 * ms, 3 * ms, 4 * ms, 5 * ms},
+		Notified:    []time.Duration{3 * ms, 4 * ms, 5 * ms},
+		Refused:     []time.Duration{1 * ms, 2 * ms, 3 * ms, 70 * ms},
+		RefusedFrom: []time.Duration{0, 0, ms, 60 * ms},
+		Total:       []time.Duration{4 * ms, 5 * ms, 6 * ms, 75 * ms},
+		BPart:       []time.Duration{500 * time.Microsecond, ms, 66 * ms},
+		Polls:       10,
+		Within:      3,
 	}
 	got := FormatRevocations([]Result{{Scenario: "steady"}, {Scenario: "revocation", Server: "B", Rows: 10_000, Revocation: &s}})
 	lines := strings.Split(strings.TrimSuffix(got, "\n"), "\n")
@@ -189,7 +191,7 @@ func TestFormatRevocations(t *testing.T) {
 	if !strings.Contains(lines[0], "within 50 ms of A's 204") {
 		t.Errorf("header %q: want the target named", lines[0])
 	}
-	want := "| B | 10k | 4 | 3.00 ms / 5.00 ms / 5.00 ms | 4.00 ms / 5.00 ms / 5.00 ms (3 of 4 seen) | 2.00 ms / 70.0 ms / 70.0 ms | " +
+	want := "| B | 10k | 4 | 3.00 ms / 5.00 ms / 5.00 ms | 4.00 ms / 5.00 ms / 5.00 ms (3 of 4 seen) | 2.00 ms / 70.0 ms / 70.0 ms | 0 µs / 60.0 ms / 60.0 ms | " +
 		"5.00 ms / 75.0 ms / 75.0 ms | 1.00 ms / 66.0 ms / 66.0 ms | 3 (75.0 %) | 2.5 |"
 	if lines[2] != want {
 		t.Errorf("row:\n got %s\nwant %s", lines[2], want)
