@@ -135,7 +135,7 @@ func main() {
 			fmt.Printf("\nLookup latency by table size (flat: p99 within ±%.0f %% from the smallest to the largest):\n\n%s", 100*FlatTolerance, t)
 		}
 		if t := FormatRevocations(results); t != "" {
-			fmt.Printf("\nRevocation latency, instance A to instance B (p50 / p99 / max; B under the load above):\n\n%s", t)
+			fmt.Printf("\nRevocation latency, instance A to instance B (B under the load of the table above):\n\n%s", t)
 		}
 	}
 	if err != nil {

@@ -39,6 +39,10 @@ type revocationTimes struct {
 	// when the first poll got the 401): B stopped accepting the token
 	// between it and Refused.
 	Accepted time.Time
+	// RefusingPoll is the round trip of the poll B answered 401;
+	// AcceptedPolls those of the polls it answered 200.
+	RefusingPoll  time.Duration
+	AcceptedPolls []time.Duration
 }
 
 // revoker revokes sessions on instance A over HTTP and polls instance B
@@ -84,10 +88,11 @@ func (r revoker) revoke(ctx context.Context, token string) (revocationTimes, err
 		t.Polls++
 		switch code {
 		case http.StatusUnauthorized:
-			t.Refused = now
+			t.Refused, t.RefusingPoll = now, now.Sub(sent)
 			return t, nil
 		case http.StatusOK:
 			t.Accepted = sent
+			t.AcceptedPolls = append(t.AcceptedPolls, now.Sub(sent))
 			if now.Sub(t.Answered) > r.timeout {
 				return t, fmt.Errorf("B still accepts the token %s after A's answer (%d polls)", r.timeout, t.Polls)
 			}
@@ -132,6 +137,11 @@ type RevocationStats struct {
 	// read, for the revocations whose notification it saw: B's share (its
 	// listener's connection, its scheduler, the poll's round trip).
 	BPart []time.Duration
+	// RefusingPoll are the round trips of the polls B answered 401 (a
+	// cache miss and a database read), AcceptedPoll those it answered 200
+	// after the logouts (cache hits, but for the polls that raced the
+	// notification).
+	RefusingPoll, AcceptedPoll []time.Duration
 	// Polls counts the requests to B after the logouts (the 401s included).
 	Polls int
 	// Within counts the revocations with Refused at most RevocationTarget.
@@ -152,28 +162,21 @@ func newRevocationStats(times []revocationTimes, notified []time.Time) Revocatio
 			s.BPart = append(s.BPart, t.Refused.Sub(notified[i]))
 		}
 		s.Polls += t.Polls
+		s.RefusingPoll = append(s.RefusingPoll, t.RefusingPoll)
+		s.AcceptedPoll = append(s.AcceptedPoll, t.AcceptedPolls...)
 		if t.Refused.Sub(t.Answered) <= RevocationTarget {
 			s.Within++
 		}
 	}
-	for _, d := range [][]time.Duration{s.Logout, s.Notified, s.Refused, s.RefusedFrom, s.Total, s.BPart} {
+	for _, d := range [][]time.Duration{s.Logout, s.Notified, s.Refused, s.RefusedFrom, s.Total, s.BPart, s.RefusingPoll, s.AcceptedPoll} {
 		slices.Sort(d)
 	}
 	return s
 }
 
-// fmtSpread prints p50, p99 and the maximum of sorted, e.g. "1.20 ms / 4.00
-// ms / 12.5 ms", or "–" for no samples.
-func fmtSpread(sorted []time.Duration) string {
-	if len(sorted) == 0 {
-		return "–"
-	}
-	return fmtLatency(Percentile(sorted, 50)) + " / " + fmtLatency(Percentile(sorted, 99)) + " / " + fmtLatency(sorted[len(sorted)-1])
-}
-
-// FormatRevocations renders the revocation stats of results as a Markdown
-// table, each stage as p50 / p99 / max. It returns "" when no result has
-// any.
+// FormatRevocations renders the revocation stats of results: for each, a
+// line with the counts and a Markdown table of the stages' latencies (p50,
+// p99, max). It returns "" when no result has any.
 func FormatRevocations(results []Result) string {
 	var b strings.Builder
 	for _, r := range results {
@@ -181,17 +184,33 @@ func FormatRevocations(results []Result) string {
 		if s == nil || s.Count == 0 {
 			continue
 		}
-		if b.Len() == 0 {
-			fmt.Fprintf(&b, "| server | rows | revocations | logout on A | NOTIFY at a bare listener | refused on B after A's 204 | its lower bound (last 200 poll sent) | refused on B, logout included | B after the bare listener | within %d ms of A's 204 | polls of B per revocation |\n|---|---|---|---|---|---|---|---|---|---|---|\n",
-				RevocationTarget.Milliseconds())
+		if b.Len() > 0 {
+			b.WriteString("\n")
 		}
-		notified := fmtSpread(s.Notified)
-		if len(s.Notified) < s.Count {
-			notified += fmt.Sprintf(" (%d of %d seen)", len(s.Notified), s.Count)
+		fmt.Fprintf(&b, "%s, %s rows: %d revocations; refused on B within %d ms of A's 204: %d (%.1f %%); %.1f polls of B per revocation; notifications seen by the bare listener: %d of %d\n\n",
+			r.Server, fmtCount(r.Rows), s.Count, RevocationTarget.Milliseconds(), s.Within, 100*float64(s.Within)/float64(s.Count),
+			float64(s.Polls)/float64(s.Count), len(s.Notified), s.Count)
+		b.WriteString("| stage | p50 | p99 | max |\n|---|---|---|---|\n")
+		for _, st := range []struct {
+			name    string
+			samples []time.Duration
+		}{
+			{"logout on A (POST " + logoutPath + " round trip)", s.Logout},
+			{"NOTIFY at a bare listener, from the logout sent", s.Notified},
+			{"**refused on B, from A's 204**", s.Refused},
+			{"refused on B, from A's 204: lower bound (the last poll B answered 200 sent)", s.RefusedFrom},
+			{"refused on B, from the logout sent", s.Total},
+			{"refused on B, from the bare listener's NOTIFY", s.BPart},
+			{"the refusing poll's round trip (a cache miss: one database read)", s.RefusingPoll},
+			{"the polls B still answered 200 (cache hits)", s.AcceptedPoll},
+		} {
+			if len(st.samples) == 0 {
+				fmt.Fprintf(&b, "| %s | – | – | – |\n", st.name)
+				continue
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", st.name, fmtLatency(Percentile(st.samples, 50)),
+				fmtLatency(Percentile(st.samples, 99)), fmtLatency(st.samples[len(st.samples)-1]))
 		}
-		fmt.Fprintf(&b, "| %s | %s | %d | %s | %s | %s | %s | %s | %s | %d (%.1f %%) | %.1f |\n", r.Server, fmtCount(r.Rows), s.Count,
-			fmtSpread(s.Logout), notified, fmtSpread(s.Refused), fmtSpread(s.RefusedFrom), fmtSpread(s.Total), fmtSpread(s.BPart),
-			s.Within, 100*float64(s.Within)/float64(s.Count), float64(s.Polls)/float64(s.Count))
 	}
 	return b.String()
 }
