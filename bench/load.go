@@ -96,10 +96,16 @@ func (l Load) Run(ctx context.Context, d time.Duration) Measurement {
 	return m
 }
 
-// get sends one request and returns its status, or 0 on a transport error.
+// get sends one GET and returns its status, or 0 on a transport error.
 // The body is read to the end so that the connection is reused.
 func get(ctx context.Context, c *http.Client, url, token string) int {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	return send(ctx, c, http.MethodGet, url, token)
+}
+
+// send sends one request without a body and returns its status, or 0 on a
+// transport error; see get.
+func send(ctx context.Context, c *http.Client, method, url, token string) int {
+	req, err := http.NewRequestWithContext(ctx, method, url, nil)
 	if err != nil {
 		return 0
 	}

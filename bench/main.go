@@ -38,6 +38,17 @@
 //     last refresh is set 2 minutes back before the run, so that each may
 //     slide once: the writes column (n_tup_upd delta of the token table)
 //     must not exceed the number of tokens;
+//   - revocation (once, at the largest -rows): two instances of the app
+//     with the cache on, A and B, on the same database (each its own
+//     listener); B gets the load of the sessions scenario while -revocations
+//     other sessions, each cached on A and B, are revoked one after the
+//     other by POST /auth/logout on A, and B is polled with each revoked
+//     token (GET /premium, one request after the other) until it answers
+//     401. A second table shows, as p50 / p99 / max, A's logout, the arrival
+//     of the notification at a bare LISTEN connection in the bench process,
+//     B's first 401 after A's 204 and after the logout was sent, B's share
+//     (after the bare listener's arrival), and how many revocations B
+//     refused within 50 ms of A's 204;
 //   - cleanup (once, at the largest -rows): -cleanup-rows expired rows are
 //     added, the app (cache off) is measured without, then while they are
 //     deleted in batches of -cleanup-batch the way RevokeExpiredTokens does;
@@ -93,9 +104,10 @@ type config struct {
 	repeat       int
 	cacheSize    int
 	cacheMaxAge  time.Duration
+	revocations  int
 }
 
-var allScenarios = []string{"steady", "sessions", "autorefresh", "cleanup"}
+var allScenarios = []string{"steady", "sessions", "autorefresh", "revocation", "cleanup"}
 
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "serve-baseline" {
@@ -121,6 +133,9 @@ func main() {
 		fmt.Print(FormatTable(results))
 		if t := FormatScaling(results); t != "" {
 			fmt.Printf("\nLookup latency by table size (flat: p99 within ±%.0f %% from the smallest to the largest):\n\n%s", 100*FlatTolerance, t)
+		}
+		if t := FormatRevocations(results); t != "" {
+			fmt.Printf("\nRevocation latency, instance A to instance B (B under the load of the table above):\n\n%s", t)
 		}
 	}
 	if err != nil {
@@ -155,6 +170,7 @@ func parseFlags(args []string) (config, error) {
 	fs.IntVar(&cfg.repeat, "repeat", 1, "rounds of the steady and sessions comparisons (servers in turn); each server's median round is shown")
 	fs.IntVar(&cfg.cacheSize, "cache-size", 100_000, "AUTHENTIFY_CACHE_SIZE of the cache-on runs")
 	fs.DurationVar(&cfg.cacheMaxAge, "cache-max-age", time.Minute, "AUTHENTIFY_CACHE_MAX_AGE of the cache-on runs")
+	fs.IntVar(&cfg.revocations, "revocations", 1000, "sessions revoked on instance A in the revocation scenario")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -186,6 +202,8 @@ func parseFlags(args []string) (config, error) {
 		return cfg, errors.New("-repeat must be at least 1")
 	case cfg.sessions < 1:
 		return cfg, errors.New("-sessions must be at least 1")
+	case cfg.revocations < 1:
+		return cfg, errors.New("-revocations must be at least 1")
 	case cfg.cleanupRows < 1 || cfg.cleanupBatch < 1:
 		return cfg, errors.New("-cleanup-rows and -cleanup-batch must be at least 1")
 	case cfg.rows[0] < cfg.sessions:
@@ -263,6 +281,11 @@ func run(ctx context.Context, cfg config) (results []Result, err error) {
 			if err != nil {
 				return b.results, err
 			}
+		}
+	}
+	if slices.Contains(cfg.scenarios, "revocation") {
+		if err := b.revocation(ctx, cfg.rows[len(cfg.rows)-1]); err != nil {
+			return b.results, err
 		}
 	}
 	if slices.Contains(cfg.scenarios, "cleanup") {
@@ -369,21 +392,33 @@ func (b *bench) measure(ctx context.Context, spec runSpec) (Result, error) {
 	}
 	defer srv.stop()
 	logf("%s, %s rows: %s", spec.scenario, fmtCount(spec.rows), spec.server)
+	if err := b.drive(ctx, srv, spec, &res); err != nil {
+		return res, err
+	}
+	if err := srv.stop(); err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+// drive runs the load of spec against the running server srv (warm-up,
+// spec's hooks, the measured load) and fills res with what it measured.
+func (b *bench) drive(ctx context.Context, srv *server, spec runSpec, res *Result) error {
 	load := Load{URL: srv.url + loadPath, Tokens: spec.tokens, Concurrency: b.cfg.concurrency}
 	if err := load.Touch(ctx); err != nil {
-		return res, fmt.Errorf("%s %s: %w\n%s", spec.scenario, spec.server, err, srv.out)
+		return fmt.Errorf("%s %s: %w\n%s", spec.scenario, spec.server, err, srv.out)
 	}
 	if b.cfg.warmup > 0 {
 		load.Run(ctx, b.cfg.warmup)
 	}
 	if spec.beforeMeasure != nil {
 		if err := spec.beforeMeasure(ctx); err != nil {
-			return res, err
+			return err
 		}
 	}
 	before, err := updates(ctx, b.pool)
 	if err != nil {
-		return res, err
+		return err
 	}
 	var m Measurement
 	if spec.during == nil {
@@ -406,24 +441,21 @@ func (b *bench) measure(ctx context.Context, spec runSpec) (Result, error) {
 		stopLoad()
 		o := <-done
 		if o.err != nil {
-			return res, o.err
+			return o.err
 		}
 		res.Note = o.note
 	}
 	if ctx.Err() != nil {
-		return res, ctx.Err()
+		return ctx.Err()
 	}
 	after, err := updates(ctx, b.pool)
 	if err != nil {
-		return res, err
+		return err
 	}
 	res.Requests, res.Elapsed, res.Statuses = len(m.Latencies), m.Elapsed, m.Statuses
 	res.P50, res.P99 = Percentile(m.Latencies, 50), Percentile(m.Latencies, 99)
 	res.Writes = after - before
-	if err := srv.stop(); err != nil {
-		return res, err
-	}
-	return res, nil
+	return nil
 }
 
 // add measures spec and records the result.

@@ -40,6 +40,8 @@ type Result struct {
 	Problem string
 	// Note is free text shown in the last column.
 	Note string
+	// Revocation holds the revocation scenario's latencies (nil otherwise).
+	Revocation *RevocationStats
 }
 
 // RPS returns the requests per second of r.

@@ -156,10 +156,17 @@ func TestParseFlags(t *testing.T) {
 	if strings.Join(cfg.scenarios, ",") != "steady,cleanup" {
 		t.Errorf("scenarios = %v", cfg.scenarios)
 	}
+	if cfg.revocations != 1000 {
+		t.Errorf("revocations = %d, want the default 1000", cfg.revocations)
+	}
+	if cfg, err := parseFlags([]string{"-scenarios=revocation", "-revocations=20"}); err != nil || cfg.revocations != 20 || cfg.scenarios[0] != "revocation" {
+		t.Errorf("-scenarios=revocation -revocations=20: %+v, %v", cfg, err)
+	}
 	bad := map[string][]string{
 		"not a positive count": {"-rows=10k"},
 		"unknown scenario":     {"-scenarios=steady,fast"},
 		"-concurrency":         {"-concurrency=0"},
+		"-revocations":         {"-revocations=0"},
 		"fewer than the 1000":  {"-rows=500,10000"},
 		"unexpected argument":  {"extra"},
 	}

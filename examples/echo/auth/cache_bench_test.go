@@ -19,7 +19,11 @@ import (
 // revocation on instance A takes to be refused on instance B while B serves
 // a load of cached verifies (8 goroutines over 1000 other sessions). It
 // reports p50, p99 and max in milliseconds; run it with e.g.
-// -bench=RevocationLatency -benchtime=1000x.
+// -bench=RevocationLatency -benchtime=1000x. Both instances and the load
+// share one process, whose CPU-bound loaders leave the scheduler no idle P
+// to poll the network with; the deployment-like measurement (two app
+// processes, HTTP load on B, logouts on A) is the bench suite's revocation
+// scenario: go run ./bench -scenarios=revocation.
 func BenchmarkRevocationLatency(b *testing.B) {
 	a, bi := newCachePair(b, func(s *runtime.Settings) { s.CacheSize = 100_000 })
 	var uid int64
