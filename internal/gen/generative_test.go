@@ -134,6 +134,14 @@ func randSpec(r *rand.Rand) string {
 			fmt.Fprintf(&b, "  %q: %s\n", randName(r), randField(r, false))
 		}
 	}
+	// Two of three specs add SQLite: sqlc's sqlite engine must take every
+	// name and type too.
+	switch r.IntN(3) {
+	case 1:
+		b.WriteString("engines: [sqlite]\n")
+	case 2:
+		b.WriteString("engines: [postgresql, sqlite]\n")
+	}
 	return b.String()
 }
 
