@@ -82,7 +82,7 @@ func (m *goModel) emitToken(f *jen.File) error {
 		jen.If(jen.Id("r").Dot("RevokeReason").Op("!=").Nil()).Block(
 			jen.Id("t").Dot("RevokeReason").Op("=").Op("*").Id("r").Dot("RevokeReason")),
 		jen.Comment("A context stored under an earlier spec still decodes; see runtime.DecodeContext."),
-		jen.List(jen.Id("dropped"), jen.Err()).Op(":=").Qual(runtimePath, "DecodeContext").Call(jen.Lit(s.Table), jen.Id("r").Dot("Context"), jen.Op("&").Id("t").Dot("Context")),
+		jen.List(jen.Id("dropped"), jen.Err()).Op(":=").Id("decodeContext").Call(jen.Id("r").Dot("Context"), jen.Op("&").Id("t").Dot("Context")),
 		jen.If(jen.Err().Op("!=").Nil()).Block(
 			jen.Return(jen.Id("Token").Values(), jen.Qual("fmt", "Errorf").Call(jen.Lit("authentify: decode context of token %d: %w"), jen.Id("r").Dot("ID"), jen.Err())),
 		),

@@ -55,7 +55,7 @@ func tokenFromRow(r db.TokenRow) (Token, error) {
 		t.RevokeReason = *r.RevokeReason
 	}
 	// A context stored under an earlier spec still decodes; see runtime.DecodeContext.
-	dropped, err := runtime.DecodeContext("auth_tokens", r.Context, &t.Context)
+	dropped, err := decodeContext(r.Context, &t.Context)
 	if err != nil {
 		return Token{}, fmt.Errorf("authentify: decode context of token %d: %w", r.ID, err)
 	}
