@@ -152,7 +152,12 @@ func Extract(r *http.Request, s *Settings) ([]Credential, error) {
 		d := DefaultSettings()
 		s = &d
 	}
-	var creds []Credential
+	return extractInto(nil, r, s)
+}
+
+// extractInto is Extract appending to creds (a caller's buffer), with s
+// set.
+func extractInto(creds []Credential, r *http.Request, s *Settings) ([]Credential, error) {
 	for _, v := range r.Header.Values("Authorization") {
 		raw, ok, err := ParseAuthorization(v, s.HeaderPrefixes)
 		if err != nil {
