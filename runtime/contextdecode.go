@@ -20,6 +20,11 @@ import (
 // table and set of keys (slog, warning level; key names only, never
 // values). A field that became required and is missing in the row simply
 // stays zero. Only a value that is not a JSON object is an error.
+//
+// Generated code reads a strict Context without reflection (its
+// decodeContext drives a [ContextDecoder] with the same results) and calls
+// DecodeContext for the input that reader leaves to encoding/json, and for
+// every lenient Context.
 func DecodeContext(table string, data []byte, v any) (dropped []string, err error) {
 	if err := json.Unmarshal(data, v); err == nil {
 		return nil, nil

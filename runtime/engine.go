@@ -212,10 +212,18 @@ func (e *Engine[T, U, P]) Verify(ctx context.Context, raw string, t Transport) (
 // auto-refresh is due, and runs the hooks. A row revoked or deleted
 // concurrently never authenticates and never causes an internal error.
 func (e *Engine[T, U, P]) Authenticate(ctx context.Context, raw string, t Transport, h AuthHooks[T]) (T, error) {
+	tok, _, err := e.authenticate(ctx, raw, t, h)
+	return tok, err
+}
+
+// authenticate is Authenticate that also returns the ID of the token whose
+// expiry an auto-refresh slid, even when a hook then refused it, or -1.
+func (e *Engine[T, U, P]) authenticate(ctx context.Context, raw string, t Transport, h AuthHooks[T]) (T, int64, error) {
 	var zero T
+	slidID := int64(-1)
 	tok, err := e.Verify(ctx, raw, t)
 	if err != nil {
-		return zero, err
+		return zero, slidID, err
 	}
 	refreshed := false
 	// Two attempts: if the conditional UPDATE loses a race (another request
@@ -246,23 +254,26 @@ func (e *Engine[T, U, P]) Authenticate(ctx context.Context, raw string, t Transp
 			break
 		}
 		if !errors.Is(err, ErrNotFound) {
-			return zero, err
+			return zero, slidID, err
 		}
 		if tok, err = e.Verify(ctx, raw, t); err != nil {
-			return zero, err
+			return zero, slidID, err
 		}
+	}
+	if refreshed {
+		slidID = tok.record().ID
 	}
 	if refreshed && h.PostAutoRefresh != nil {
 		if tok, err = runHook(ctx, h.PostAutoRefresh, tok); err != nil {
-			return zero, err
+			return zero, slidID, err
 		}
 	}
 	if h.PostAuth != nil {
 		if tok, err = runHook(ctx, h.PostAuth, tok); err != nil {
-			return zero, err
+			return zero, slidID, err
 		}
 	}
-	return tok, nil
+	return tok, slidID, nil
 }
 
 func runHook[T any](ctx context.Context, hook func(context.Context, T) (T, error), tok T) (T, error) {
@@ -282,24 +293,52 @@ func runHook[T any](ctx context.Context, hook func(context.Context, T) (T, error
 // (a refused header is more telling than a stale cookie); a store outage
 // wins over any refusal. No credentials is ReasonMissing.
 func (e *Engine[T, U, P]) AuthenticateAny(ctx context.Context, creds []Credential, h AuthHooks[T]) (T, Credential, error) {
+	tok, c, _, err := e.authenticateAny(ctx, creds, h)
+	return tok, c, err
+}
+
+// authenticateAny is AuthenticateAny that also returns the ID of the last
+// token whose expiry an auto-refresh slid during the call, or -1.
+func (e *Engine[T, U, P]) authenticateAny(ctx context.Context, creds []Credential, h AuthHooks[T]) (T, Credential, int64, error) {
 	var zero T
+	slidID := int64(-1)
 	if len(creds) == 0 {
-		return zero, Credential{}, refused(ReasonMissing)
+		return zero, Credential{}, slidID, refused(ReasonMissing)
 	}
 	var first error
 	for _, c := range creds {
-		tok, err := e.Authenticate(ctx, c.Raw, c.Transport, h)
+		tok, id, err := e.authenticate(ctx, c.Raw, c.Transport, h)
+		if id != -1 {
+			slidID = id
+		}
 		if err == nil {
-			return tok, c, nil
+			return tok, c, slidID, nil
 		}
 		if errors.Is(err, ErrUnavailable) {
-			return zero, c, err
+			return zero, c, slidID, err
 		}
 		if first == nil {
 			first = err
 		}
 	}
-	return zero, Credential{}, first
+	return zero, Credential{}, slidID, first
+}
+
+// authenticateRequest is AuthenticateRequest for an Engine: the same steps
+// with direct calls, so that the credentials and the hooks stay on the
+// stack (AuthenticateRequest's calls through Authenticator allocate them).
+func (e *Engine[T, U, P]) authenticateRequest(r *http.Request, csrf *http.CrossOriginProtection, hooks RequestHooks[T]) (T, Credential, bool, error) {
+	var buf [2]Credential
+	creds, err := extractInto(buf[:0], r, &e.s)
+	if err == nil {
+		creds, err = DropCrossOriginCookies(r, creds, csrf)
+	}
+	if err != nil {
+		var zero T
+		return zero, Credential{}, false, err
+	}
+	tok, cred, slidID, err := e.authenticateAny(r.Context(), creds, hooks.onRequest(r))
+	return tok, cred, err == nil && slidID == tok.record().ID, err
 }
 
 // Refresh redeems a refresh token: it rotates both tokens inside the same

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
 )
 
 // MaxCredentialLength is the longest Authorization header value or cookie
@@ -98,9 +97,17 @@ func ParseAuthorization(value string, prefixes []string) (raw string, ok bool, e
 // nextWord skips leading spaces and tabs and returns the next word and what
 // follows it.
 func nextWord(s string) (word, rest string) {
-	s = strings.TrimLeft(s, " \t")
-	if i := strings.IndexAny(s, " \t"); i >= 0 {
-		return s[:i], s[i:]
+	// Byte loops: strings.TrimLeft and IndexAny build their byte sets on
+	// every call, a measurable share of a request.
+	i := 0
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
+		i++
+	}
+	s = s[i:]
+	for j := 0; j < len(s); j++ {
+		if s[j] == ' ' || s[j] == '\t' {
+			return s[:j], s[j:]
+		}
 	}
 	return s, ""
 }
@@ -152,7 +159,12 @@ func Extract(r *http.Request, s *Settings) ([]Credential, error) {
 		d := DefaultSettings()
 		s = &d
 	}
-	var creds []Credential
+	return extractInto(nil, r, s)
+}
+
+// extractInto is Extract appending to creds (a caller's buffer), with s
+// set.
+func extractInto(creds []Credential, r *http.Request, s *Settings) ([]Credential, error) {
 	for _, v := range r.Header.Values("Authorization") {
 		raw, ok, err := ParseAuthorization(v, s.HeaderPrefixes)
 		if err != nil {

@@ -253,3 +253,21 @@ func FuzzExtractCookies(f *testing.F) {
 		}
 	})
 }
+
+// FuzzNextWord compares nextWord with its definition through the strings
+// package (what it was before it became byte loops).
+func FuzzNextWord(f *testing.F) {
+	for _, s := range []string{"", " ", "\t\t", "Bearer abc", "  Bearer\tabc  def", "a", "a ", " a", "\u00a0x y", "x\ny z"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		ref := strings.TrimLeft(s, " \t")
+		wantWord, wantRest := ref, ""
+		if i := strings.IndexAny(ref, " \t"); i >= 0 {
+			wantWord, wantRest = ref[:i], ref[i:]
+		}
+		if word, rest := nextWord(s); word != wantWord || rest != wantRest {
+			t.Errorf("nextWord(%q) = %q, %q; want %q, %q", s, word, rest, wantWord, wantRest)
+		}
+	})
+}

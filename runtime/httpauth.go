@@ -32,6 +32,9 @@ type RequestHooks[T any] struct {
 // credential used and whether an auto-refresh slid the token's expiry
 // during this call (a cookie must then be re-sent; see HTTPAuth).
 func AuthenticateRequest[T Recorded](a Authenticator[T], r *http.Request, csrf *http.CrossOriginProtection, hooks RequestHooks[T]) (tok T, cred Credential, slid bool, err error) {
+	if e, ok := a.(requestAuthenticator[T]); ok {
+		return e.authenticateRequest(r, csrf, hooks)
+	}
 	creds, err := a.Extract(r)
 	if err == nil {
 		creds, err = DropCrossOriginCookies(r, creds, csrf)
@@ -39,21 +42,38 @@ func AuthenticateRequest[T Recorded](a Authenticator[T], r *http.Request, csrf *
 	if err != nil {
 		return tok, Credential{}, false, err
 	}
+	// The slide is seen through the PostAutoRefresh hook.
+	h := hooks.onRequest(r)
 	slidID := int64(-1)
-	h := AuthHooks[T]{
-		PostAutoRefresh: func(_ context.Context, t T) (T, error) {
-			slidID = t.record().ID
-			if hooks.PostAutoRefresh != nil {
-				return hooks.PostAutoRefresh(r, t)
-			}
-			return t, nil
-		},
-	}
-	if hooks.PostAuth != nil {
-		h.PostAuth = func(_ context.Context, t T) (T, error) { return hooks.PostAuth(r, t) }
+	post := h.PostAutoRefresh
+	h.PostAutoRefresh = func(ctx context.Context, t T) (T, error) {
+		slidID = t.record().ID
+		if post != nil {
+			return post(ctx, t)
+		}
+		return t, nil
 	}
 	tok, cred, err = a.AuthenticateAny(r.Context(), creds, h)
 	return tok, cred, err == nil && slidID == tok.record().ID, err
+}
+
+// requestAuthenticator is what AuthenticateRequest calls on an Engine (see
+// Engine.authenticateRequest).
+type requestAuthenticator[T any] interface {
+	authenticateRequest(r *http.Request, csrf *http.CrossOriginProtection, hooks RequestHooks[T]) (T, Credential, bool, error)
+}
+
+// onRequest returns the engine hooks running the hooks of h for r (nil
+// hooks stay nil).
+func (h RequestHooks[T]) onRequest(r *http.Request) AuthHooks[T] {
+	var a AuthHooks[T]
+	if h.PostAutoRefresh != nil {
+		a.PostAutoRefresh = func(_ context.Context, t T) (T, error) { return h.PostAutoRefresh(r, t) }
+	}
+	if h.PostAuth != nil {
+		a.PostAuth = func(_ context.Context, t T) (T, error) { return h.PostAuth(r, t) }
+	}
+	return a
 }
 
 // HTTPConfig configures an HTTPAuth: the framework-free part of every

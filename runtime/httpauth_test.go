@@ -7,6 +7,7 @@ package runtime
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -160,5 +161,78 @@ func TestChallengeLoggedLogs500s(t *testing.T) {
 		if strings.Contains(got, "secret") {
 			t.Errorf("the log holds the query string: %s", got)
 		}
+	}
+}
+
+// fakeAuthenticator is an Authenticator other than an Engine: it finds the
+// token of ID 7 for any credential and, when slide is set, runs the
+// PostAutoRefresh hook as an Engine does after sliding its expiry.
+type fakeAuthenticator struct{ slide bool }
+
+func (fakeAuthenticator) Extract(r *http.Request) ([]Credential, error) { return Extract(r, nil) }
+
+func (f fakeAuthenticator) AuthenticateAny(ctx context.Context, creds []Credential, h AuthHooks[cookieTok]) (cookieTok, Credential, error) {
+	if len(creds) == 0 {
+		return cookieTok{}, Credential{}, refused(ReasonMissing)
+	}
+	tok := cookieTok{Record{ID: 7}}
+	var err error
+	if f.slide && h.PostAutoRefresh != nil {
+		if tok, err = h.PostAutoRefresh(ctx, tok); err != nil {
+			return cookieTok{}, Credential{}, err
+		}
+	}
+	if h.PostAuth != nil {
+		if tok, err = h.PostAuth(ctx, tok); err != nil {
+			return cookieTok{}, Credential{}, err
+		}
+	}
+	return tok, creds[0], nil
+}
+
+// TestAuthenticateRequestOtherAuthenticator: with an Authenticator that is
+// not an Engine, AuthenticateRequest sees a slide through the
+// PostAutoRefresh hook (slid only when the token returned is the one that
+// slid) and runs the request's hooks with the request.
+func TestAuthenticateRequestOtherAuthenticator(t *testing.T) {
+	r := httptest.NewRequest("GET", "/", nil)
+	r.Header.Set("Authorization", "Bearer abc")
+	var seen []string
+	hook := func(name string, id int64) func(*http.Request, cookieTok) (cookieTok, error) {
+		return func(got *http.Request, tok cookieTok) (cookieTok, error) {
+			if got != r {
+				t.Errorf("%s hook got another request", name)
+			}
+			seen = append(seen, name)
+			if id != 0 {
+				tok.ID = id
+			}
+			return tok, nil
+		}
+	}
+	for _, c := range []struct {
+		name     string
+		slide    bool
+		hooks    RequestHooks[cookieTok]
+		wantSlid bool
+		wantSeen string
+	}{
+		{"no slide, no hooks", false, RequestHooks[cookieTok]{}, false, ""},
+		{"slide, no hooks", true, RequestHooks[cookieTok]{}, true, ""},
+		{"slide, hooks", true, RequestHooks[cookieTok]{PostAutoRefresh: hook("refresh", 0), PostAuth: hook("auth", 0)}, true, "refresh auth"},
+		{"no slide, hooks", false, RequestHooks[cookieTok]{PostAutoRefresh: hook("refresh", 0), PostAuth: hook("auth", 0)}, false, "auth"},
+		{"slide, PostAuth swaps the token", true, RequestHooks[cookieTok]{PostAuth: hook("auth", 8)}, false, "auth"},
+	} {
+		seen = nil
+		tok, cred, slid, err := AuthenticateRequest[cookieTok](fakeAuthenticator{c.slide}, r, nil, c.hooks)
+		if err != nil || cred.Raw != "abc" {
+			t.Fatalf("%s: AuthenticateRequest = %+v, %v", c.name, cred, err)
+		}
+		if slid != c.wantSlid || strings.Join(seen, " ") != c.wantSeen {
+			t.Errorf("%s: slid %v, hooks [%s] (token %d), want slid %v, hooks [%s]", c.name, slid, strings.Join(seen, " "), tok.ID, c.wantSlid, c.wantSeen)
+		}
+	}
+	if _, _, _, err := AuthenticateRequest[cookieTok](fakeAuthenticator{}, httptest.NewRequest("GET", "/", nil), nil, RequestHooks[cookieTok]{}); ReasonOf(err) != ReasonMissing {
+		t.Errorf("no credential: err %v, want ReasonMissing", err)
 	}
 }

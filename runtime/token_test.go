@@ -297,7 +297,25 @@ func TestParseHugeInputIsFast(t *testing.T) {
 }
 
 func TestHashPerAlgorithm(t *testing.T) {
-	const raw = "acme_at_example"
+	for _, raw := range []string{"acme_at_example", strings.Repeat("x", 200)} {
+		testHashPerAlgorithm(t, raw)
+	}
+}
+
+// TestHashAllocations pins the default hash's single allocation (the
+// digest); a hash.Hash per call would add two.
+func TestHashAllocations(t *testing.T) {
+	tk := newTestTokens(t, "acme", nil)
+	raw, _, err := tk.Mint(KindAccess)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := testing.AllocsPerRun(100, func() { tk.Hash(string(raw)) }); n > 1 {
+		t.Errorf("Hash allocates %v times, want 1", n)
+	}
+}
+
+func testHashPerAlgorithm(t *testing.T, raw string) {
 	plain := map[string]func([]byte) []byte{
 		"sha256":     func(b []byte) []byte { s := sha256.Sum256(b); return s[:] },
 		"sha384":     func(b []byte) []byte { s := sha512.Sum384(b); return s[:] },

@@ -92,6 +92,8 @@ func (m *goModel) emitContext(f *jen.File) error {
 	f.Func().Params(jen.Id("c").Id("Context")).Id("WithDefaults").Params().Id("Context").Block(body...)
 	f.Line()
 
+	m.emitDecodeContext(f)
+
 	if !strict {
 		known := []jen.Code{}
 		for _, fl := range s.Context.Fields {
@@ -164,4 +166,109 @@ func (m *goModel) emitEnum(f *jen.File, fl spec.Field) {
 		jen.Return(jen.Nil()),
 	)
 	f.Line()
+}
+
+// emitDecodeContext renders decodeContext, which tokenFromRow (and any
+// other store) calls with the stored JSON of a context. For a strict
+// Context it drives runtime.ContextDecoder with a switch over the declared
+// keys, each field read by the reader of its type, and leaves the input
+// the reader does not handle exactly to runtime.DecodeContext. A lenient
+// Context (Extra) always goes through runtime.DecodeContext.
+func (m *goModel) emitDecodeContext(f *jen.File) {
+	s := m.spec
+	fallback := []jen.Code{
+		jen.Var().Id("c").Id("Context"),
+		jen.List(jen.Id("dropped"), jen.Err()).Op("=").Qual(runtimePath, "DecodeContext").Call(jen.Lit(s.Table), jen.Id("raw"), jen.Op("&").Id("c")),
+		jen.Op("*").Id("dst").Op("=").Id("c"),
+		jen.Return(jen.Id("dropped"), jen.Err()),
+	}
+	doc := func() {
+		f.Comment("decodeContext decodes raw, the stored JSON of a token's context, into *dst")
+		f.Comment("(overwritten). It returns what runtime.DecodeContext returns: the declared keys")
+		f.Comment("whose values do not fit their fields (dropped: the fields stay zero and the caller")
+		f.Comment("applies WithDefaults), or an error when raw is not a JSON object or null.")
+	}
+	params := jen.Params(jen.Id("raw").Index().Byte(), jen.Id("dst").Op("*").Id("Context"))
+	results := jen.Params(jen.Id("dropped").Index().String(), jen.Err().Error())
+	if !s.Context.Strict {
+		body := append([]jen.Code{jen.Comment("A lenient Context keeps undeclared keys: encoding/json reads it.")}, fallback...)
+		doc()
+		f.Func().Id("decodeContext").Add(params, results).Block(body...)
+		f.Line()
+		return
+	}
+	keys := []jen.Code{jen.Lit(s.Table)}
+	cases := []jen.Code{}
+	for i, fl := range s.Context.Fields {
+		keys = append(keys, jen.Lit(fl.Name))
+		cases = append(cases, jen.Case(jen.Lit(i)).Block(append([]jen.Code{jen.Comment(fl.Name)}, m.decodeField(fl)...)...))
+	}
+	cases = append(cases, jen.Default().Block(jen.Id("d").Dot("Skip").Call()))
+	f.Comment("contextFields are the declared keys of Context, in the order of readContext's switch.")
+	f.Var().Id("contextFields").Op("=").Qual(runtimePath, "NewContextFields").Call(keys...)
+	f.Line()
+	body := []jen.Code{
+		jen.If(jen.List(jen.Id("dropped"), jen.Id("ok")).Op(":=").Id("readContext").Call(jen.Id("raw"), jen.Id("dst")), jen.Id("ok")).Block(
+			jen.Return(jen.Id("dropped"), jen.Nil())),
+		jen.Comment("Input that the reader leaves to encoding/json (see runtime.ContextDecoder)."),
+	}
+	body = append(body, fallback...)
+	doc()
+	f.Func().Id("decodeContext").Add(params, results).Block(body...)
+	f.Line()
+	f.Comment("readContext is decodeContext without reflection: it reports false for input")
+	f.Comment("that it leaves to runtime.DecodeContext.")
+	f.Func().Id("readContext").Params(jen.Id("raw").Index().Byte(), jen.Id("dst").Op("*").Id("Context")).Params(jen.Index().String(), jen.Bool()).Block(
+		jen.Op("*").Id("dst").Op("=").Id("Context").Values(),
+		jen.Id("d").Op(":=").Id("contextFields").Dot("Decoder").Call(jen.Id("raw")),
+		jen.For(jen.Id("d").Dot("Next").Call()).Block(jen.Switch(jen.Id("d").Dot("Field").Call()).Block(cases...)),
+		jen.Return(jen.Id("d").Dot("Done").Call()),
+	)
+	f.Line()
+}
+
+// decodeField renders the statements of decodeContext that read the current
+// value into the context field fl.
+func (m *goModel) decodeField(fl spec.Field) []jen.Code {
+	d := jen.Id("d")
+	dst := jen.Id("dst").Dot(fl.GoName)
+	reader := map[spec.FieldType]string{
+		spec.TypeString: "String", spec.TypeBool: "Bool", spec.TypeInt32: "Int32",
+		spec.TypeInt64: "Int64", spec.TypeFloat64: "Float64",
+	}
+	if r, ok := reader[fl.Type]; ok {
+		if fl.Nullable {
+			r += "Ptr"
+		}
+		return []jen.Code{d.Dot(r).Call(jen.Op("&").Add(dst))}
+	}
+	switch fl.Type {
+	case spec.TypeStringList:
+		return []jen.Code{d.Dot("StringList").Call(jen.Op("&").Add(dst))}
+	case spec.TypeJSON:
+		return []jen.Code{d.Dot("Raw").Call(jen.Op("&").Add(dst))}
+	}
+	// Types with their own decoding method, called on a zero value that is
+	// stored only when it succeeds.
+	val := jen.Id("v")
+	if fl.Nullable {
+		val = jen.Op("&").Id("v")
+	}
+	decode := func(call jen.Code) []jen.Code {
+		return []jen.Code{
+			jen.Var().Id("v").Add(m.baseType("context", fl)),
+			jen.If(d.Clone().Dot("Check").Call(call)).Block(dst.Clone().Op("=").Add(val)),
+		}
+	}
+	if fl.Type == spec.TypeTime {
+		// time.Time decodes JSON itself (null included).
+		stmts := decode(jen.Id("v").Dot("UnmarshalJSON").Call(d.Clone().Dot("Value").Call()))
+		if fl.Nullable {
+			return []jen.Code{jen.If(jen.Op("!").Add(d.Clone()).Dot("Null").Call()).Block(stmts...)}
+		}
+		return stmts
+	}
+	// enum, uuid, ip: a JSON string through UnmarshalText.
+	return []jen.Code{jen.If(jen.List(jen.Id("b"), jen.Id("ok")).Op(":=").Add(d.Clone()).Dot("Text").Call(), jen.Id("ok")).Block(
+		decode(jen.Id("v").Dot("UnmarshalText").Call(jen.Id("b")))...)}
 }

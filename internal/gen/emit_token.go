@@ -175,7 +175,7 @@ func (m *goModel) emitTokenFromRow(f *jen.File, name, engine string, row jen.Cod
 		jen.If(r("RevokeReason").Op("!=").Nil()).Block(
 			jen.Id("t").Dot("RevokeReason").Op("=").Op("*").Add(r("RevokeReason"))),
 		jen.Comment("A context stored under an earlier spec still decodes; see runtime.DecodeContext."),
-		jen.List(jen.Id("dropped"), jen.Err()).Op(":=").Qual(runtimePath, "DecodeContext").Call(jen.Lit(s.Table), raw, jen.Op("&").Id("t").Dot("Context")),
+		jen.List(jen.Id("dropped"), jen.Err()).Op(":=").Id("decodeContext").Call(raw, jen.Op("&").Id("t").Dot("Context")),
 		jen.If(jen.Err().Op("!=").Nil()).Block(
 			jen.Return(jen.Id("Token").Values(), jen.Qual("fmt", "Errorf").Call(jen.Lit("authentify: decode context of token %d: %w"), r("ID"), jen.Err())),
 		),

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+
+	"github.com/authentify-go/authentify/runtime"
 )
 
 // Context is the typed per-token context (drf-authentify's context_obj). It is strict: only the fields declared in authentify.yaml exist, so an undeclared key is a compile error.
@@ -32,4 +34,53 @@ func (c Context) Validate() error {
 // WithDefaults returns c with the spec's defaults filled into unset fields.
 func (c Context) WithDefaults() Context {
 	return c
+}
+
+// contextFields are the declared keys of Context, in the order of readContext's switch.
+var contextFields = runtime.NewContextFields("auth_tokens", "device", "ip_address", "app_version", "beta_features")
+
+// decodeContext decodes raw, the stored JSON of a token's context, into *dst
+// (overwritten). It returns what runtime.DecodeContext returns: the declared keys
+// whose values do not fit their fields (dropped: the fields stay zero and the caller
+// applies WithDefaults), or an error when raw is not a JSON object or null.
+func decodeContext(raw []byte, dst *Context) (dropped []string, err error) {
+	if dropped, ok := readContext(raw, dst); ok {
+		return dropped, nil
+	}
+	// Input that the reader leaves to encoding/json (see runtime.ContextDecoder).
+	var c Context
+	dropped, err = runtime.DecodeContext("auth_tokens", raw, &c)
+	*dst = c
+	return dropped, err
+}
+
+// readContext is decodeContext without reflection: it reports false for input
+// that it leaves to runtime.DecodeContext.
+func readContext(raw []byte, dst *Context) ([]string, bool) {
+	*dst = Context{}
+	d := contextFields.Decoder(raw)
+	for d.Next() {
+		switch d.Field() {
+		case 0:
+			// device
+			d.String(&dst.Device)
+		case 1:
+			// ip_address
+			if b, ok := d.Text(); ok {
+				var v netip.Addr
+				if d.Check(v.UnmarshalText(b)) {
+					dst.IPAddress = v
+				}
+			}
+		case 2:
+			// app_version
+			d.String(&dst.AppVersion)
+		case 3:
+			// beta_features
+			d.Bool(&dst.BetaFeatures)
+		default:
+			d.Skip()
+		}
+	}
+	return d.Done()
 }

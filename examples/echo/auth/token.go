@@ -64,7 +64,7 @@ func tokenFromRow(r db.TokenRow) (Token, error) {
 		t.RevokeReason = *r.RevokeReason
 	}
 	// A context stored under an earlier spec still decodes; see runtime.DecodeContext.
-	dropped, err := runtime.DecodeContext("auth_tokens", r.Context, &t.Context)
+	dropped, err := decodeContext(r.Context, &t.Context)
 	if err != nil {
 		return Token{}, fmt.Errorf("authentify: decode context of token %d: %w", r.ID, err)
 	}
@@ -106,7 +106,7 @@ func tokenFromLiteRow(r sqlite.TokenRow) (Token, error) {
 		t.RevokeReason = *r.RevokeReason
 	}
 	// A context stored under an earlier spec still decodes; see runtime.DecodeContext.
-	dropped, err := runtime.DecodeContext("auth_tokens", []byte(r.Context), &t.Context)
+	dropped, err := decodeContext([]byte(r.Context), &t.Context)
 	if err != nil {
 		return Token{}, fmt.Errorf("authentify: decode context of token %d: %w", r.ID, err)
 	}
