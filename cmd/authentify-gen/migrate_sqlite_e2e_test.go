@@ -25,9 +25,9 @@ func TestE2ESQLiteMigrations(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	writeFile(t, specPath, v1+"  plan: { type: enum, values: [free, pro], default: free }\n")
+	writeFile(t, specPath, v1+"  tier: { type: enum, values: [free, pro], default: free }\n")
 	code, stdout, _ := runCmd(t, "-f", specPath, "--check")
-	for _, want := range []string{"missing: sql/migrations/0002_add_plan.sql\n", "missing: sql/migrations_sqlite/0002_add_plan.sql\n", "changed: sql/migrations/model.json\n"} {
+	for _, want := range []string{"missing: sql/migrations/0002_add_tier.sql\n", "missing: sql/migrations_sqlite/0002_add_tier.sql\n", "changed: sql/migrations/model.json\n"} {
 		if code != exitFail || !strings.Contains(stdout, want) {
 			t.Errorf("--check after a spec change: exit %d, stdout lacks %q:\n%s", code, want, stdout)
 		}
@@ -38,21 +38,21 @@ func TestE2ESQLiteMigrations(t *testing.T) {
 	if got, _ := os.ReadFile(filepath.Join(liteDir, "0001_init.sql")); string(got) != string(first) {
 		t.Error("generating v2 changed the SQLite 0001_init.sql")
 	}
-	second, err := os.ReadFile(filepath.Join(liteDir, "0002_add_plan.sql"))
+	second, err := os.ReadFile(filepath.Join(liteDir, "0002_add_tier.sql"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(second), `ALTER TABLE "auth_tokens" ADD COLUMN "plan" TEXT NOT NULL DEFAULT 'free' CHECK ("plan" IN ('free', 'pro'))`) {
-		t.Errorf("SQLite 0002_add_plan.sql:\n%s", second)
+	if !strings.Contains(string(second), `ALTER TABLE "auth_tokens" ADD COLUMN tier TEXT NOT NULL DEFAULT 'free' CHECK ("tier" IN ('free', 'pro'))`) {
+		t.Errorf("SQLite 0002_add_tier.sql:\n%s", second)
 	}
 	if code, stdout, _ := runCmd(t, "-f", specPath, "--check"); code != exitOK {
 		t.Errorf("--check after generating v2: exit %d\n%s", code, stdout)
 	}
 
-	writeFile(t, filepath.Join(liteDir, "0002_add_plan.sql"), strings.Replace(string(second), "'free'", "'pro'", 1))
+	writeFile(t, filepath.Join(liteDir, "0002_add_tier.sql"), strings.Replace(string(second), "'free'", "'pro'", 1))
 	for _, args := range [][]string{{"-f", specPath}, {"-f", specPath, "--check"}} {
 		code, _, stderr := runCmd(t, args...)
-		if code != exitFail || !strings.Contains(stderr, "sql/migrations_sqlite/0002_add_plan.sql was edited after it was generated") {
+		if code != exitFail || !strings.Contains(stderr, "sql/migrations_sqlite/0002_add_tier.sql was edited after it was generated") {
 			t.Errorf("%q with an edited SQLite migration: exit %d, stderr:\n%s", args, code, stderr)
 		}
 	}

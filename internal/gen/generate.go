@@ -102,6 +102,9 @@ func Generate(ctx context.Context, s *spec.Spec, opt Options) (FileSet, error) {
 	delete(staged, "schema.sql")
 	var migNames []string
 	for name, b := range migFiles {
+		if name == snapshotPath && files[name] != nil {
+			continue // the snapshot with the SQLite section, written above
+		}
 		files[name] = b
 		if path.Ext(name) == ".sql" {
 			migNames = append(migNames, name)
