@@ -139,6 +139,7 @@ func (m *goModel) emitService(f *jen.File) {
 	}
 	f.Type().Id("Service").Struct(svcFields...)
 	f.Line()
+	m.emitNewService(f)
 	if m.pg {
 		m.emitNew(f)
 	}
@@ -151,18 +152,39 @@ func (m *goModel) emitService(f *jen.File) {
 
 // emitNew emits New, the constructor over PostgreSQL.
 func (m *goModel) emitNew(f *jen.File) {
-	rt := func(name string) *jen.Statement { return jen.Qual(runtimePath, name) }
 	f.Comment("New returns a Service over pool. Settings are validated; an invalid setting is an error.")
 	f.Comment("It logs the settings in force once (see WithLogger), warning about weak choices.")
 	f.Comment("New does not touch the database: call Migrate (or CheckSchema) at start-up.")
 	f.Func().Id("New").Params(jen.Id("pool").Id("DB"), jen.Id("opts").Op("...").Id("Option")).Params(jen.Op("*").Id("Service"), jen.Error()).Block(
 		jen.If(jen.Qual(runtimePath, "IsNil").Call(jen.Id("pool"))).Block(jen.Return(jen.Nil(), jen.Qual("errors", "New").Call(jen.Lit("authentify: New: nil database pool (check the error of pgxpool.New)")))),
-		jen.Id("o").Op(":=").Id("options").Values(jen.Dict{jen.Id("settings"): jen.Id("DefaultSettings").Call()}),
-		jen.For(jen.List(jen.Id("_"), jen.Id("opt")).Op(":=").Range().Id("opts")).Block(jen.Id("opt").Call(jen.Op("&").Id("o"))),
 		// The queries reuse pgx's scan plans across calls (see runtime/pgxrow).
 		jen.Id("q").Op(":=").Qual(m.dbPath, "New").Call(jen.Qual(runtimePath+"/pgxrow", "CachePlans").Call(jen.Id("pool"))),
-		jen.List(jen.Id("eng"), jen.Err()).Op(":=").Qual(runtimePath, "NewEngine").Types(jen.Id("Token"), jen.Id("UserID"), jen.Id("payload")).Call(
+		jen.List(jen.Id("svc"), jen.Err()).Op(":=").Id("newService").Call(
 			jen.Op("&").Id("store").Values(jen.Dict{jen.Id("db"): jen.Id("pool"), jen.Id("q"): jen.Id("q")}),
+			jen.Id("newOptions").Call(jen.Id("opts"))),
+		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
+		jen.List(jen.Id("svc").Dot("db"), jen.Id("svc").Dot("q")).Op("=").List(jen.Id("pool"), jen.Id("q")),
+		jen.Return(jen.Id("svc"), jen.Nil()),
+	)
+	f.Line()
+}
+
+// emitNewService emits newOptions and newService, what every constructor
+// (New, NewSQLite) shares.
+func (m *goModel) emitNewService(f *jen.File) {
+	rt := func(name string) *jen.Statement { return jen.Qual(runtimePath, name) }
+	f.Comment("newOptions applies opts to the defaults.")
+	f.Func().Id("newOptions").Params(jen.Id("opts").Index().Id("Option")).Id("options").Block(
+		jen.Id("o").Op(":=").Id("options").Values(jen.Dict{jen.Id("settings"): jen.Id("DefaultSettings").Call()}),
+		jen.For(jen.List(jen.Id("_"), jen.Id("opt")).Op(":=").Range().Id("opts")).Block(jen.Id("opt").Call(jen.Op("&").Id("o"))),
+		jen.Return(jen.Id("o")),
+	)
+	f.Line()
+	f.Comment("newService returns a Service whose engine runs over st (its settings validated),")
+	f.Comment("and logs the settings in force once.")
+	f.Func().Id("newService").Params(jen.Id("st").Add(rt("Store")).Types(jen.Id("Token"), jen.Id("UserID"), jen.Id("payload")), jen.Id("o").Id("options")).Params(jen.Op("*").Id("Service"), jen.Error()).Block(
+		jen.List(jen.Id("eng"), jen.Err()).Op(":=").Add(rt("NewEngine")).Types(jen.Id("Token"), jen.Id("UserID"), jen.Id("payload")).Call(
+			jen.Id("st"),
 			rt("Config").Types(jen.Id("Token")).Values(jen.Dict{
 				jen.Id("Prefix"): jen.Id("Prefix"), jen.Id("Settings"): jen.Id("o").Dot("settings"),
 				jen.Id("Now"): jen.Id("o").Dot("now"), jen.Id("Hooks"): jen.Id("o").Dot("hooks"),
@@ -172,7 +194,7 @@ func (m *goModel) emitNew(f *jen.File) {
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
 		jen.If(jen.Id("o").Dot("logger").Op("==").Nil()).Block(jen.Id("o").Dot("logger").Op("=").Qual("log/slog", "Default").Call()),
 		rt("LogSettings").Call(jen.Qual("context", "Background").Call(), jen.Id("o").Dot("logger"), jen.Id("Prefix"), jen.Id("eng").Dot("Settings").Call()),
-		jen.Return(jen.Op("&").Id("Service").Values(jen.Dict{jen.Id("eng"): jen.Id("eng"), jen.Id("db"): jen.Id("pool"), jen.Id("q"): jen.Id("q"), jen.Id("opts"): jen.Id("o")}), jen.Nil()),
+		jen.Return(jen.Op("&").Id("Service").Values(jen.Dict{jen.Id("eng"): jen.Id("eng"), jen.Id("opts"): jen.Id("o")}), jen.Nil()),
 	)
 	f.Line()
 }

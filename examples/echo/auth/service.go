@@ -162,22 +162,19 @@ type Service struct {
 	lite *liteStore
 }
 
-// New returns a Service over pool. Settings are validated; an invalid setting is an error.
-// It logs the settings in force once (see WithLogger), warning about weak choices.
-// New does not touch the database: call Migrate (or CheckSchema) at start-up.
-func New(pool DB, opts ...Option) (*Service, error) {
-	if runtime.IsNil(pool) {
-		return nil, errors.New("authentify: New: nil database pool (check the error of pgxpool.New)")
-	}
+// newOptions applies opts to the defaults.
+func newOptions(opts []Option) options {
 	o := options{settings: DefaultSettings()}
 	for _, opt := range opts {
 		opt(&o)
 	}
-	q := db.New(pgxrow.CachePlans(pool))
-	eng, err := runtime.NewEngine[Token, UserID, payload](&store{
-		db: pool,
-		q:  q,
-	}, runtime.Config[Token]{
+	return o
+}
+
+// newService returns a Service whose engine runs over st (its settings validated),
+// and logs the settings in force once.
+func newService(st runtime.Store[Token, UserID, payload], o options) (*Service, error) {
+	eng, err := runtime.NewEngine[Token, UserID, payload](st, runtime.Config[Token]{
 		Hooks:    o.hooks,
 		Now:      o.now,
 		Prefix:   Prefix,
@@ -194,11 +191,28 @@ func New(pool DB, opts ...Option) (*Service, error) {
 	}
 	runtime.LogSettings(context.Background(), o.logger, Prefix, eng.Settings())
 	return &Service{
-		db:   pool,
 		eng:  eng,
 		opts: o,
-		q:    q,
 	}, nil
+}
+
+// New returns a Service over pool. Settings are validated; an invalid setting is an error.
+// It logs the settings in force once (see WithLogger), warning about weak choices.
+// New does not touch the database: call Migrate (or CheckSchema) at start-up.
+func New(pool DB, opts ...Option) (*Service, error) {
+	if runtime.IsNil(pool) {
+		return nil, errors.New("authentify: New: nil database pool (check the error of pgxpool.New)")
+	}
+	q := db.New(pgxrow.CachePlans(pool))
+	svc, err := newService(&store{
+		db: pool,
+		q:  q,
+	}, newOptions(opts))
+	if err != nil {
+		return nil, err
+	}
+	svc.db, svc.q = pool, q
+	return svc, nil
 }
 
 // Settings returns the validated settings in force.

@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"math"
 	"time"
 
@@ -71,31 +70,17 @@ func NewSQLite(db *sql.DB, opts ...Option) (*Service, error) {
 	if db == nil {
 		return nil, errors.New("authentify: NewSQLite: nil database (check the error of litedb.Open or sql.Open)")
 	}
-	o := options{settings: DefaultSettings()}
-	for _, opt := range opts {
-		opt(&o)
-	}
+	o := newOptions(opts)
 	if o.settings.CacheSize > 0 {
 		return nil, fmt.Errorf("authentify: NewSQLite: cache_size is %d, but the token cache stays coherent through PostgreSQL's LISTEN/NOTIFY, which SQLite lacks: set CacheSize to 0", o.settings.CacheSize)
 	}
 	lite := newLiteStore(db)
-	eng, err := runtime.NewEngine[Token, UserID, payload](lite, runtime.Config[Token]{
-		Hooks:    o.hooks,
-		Now:      o.now,
-		Prefix:   Prefix,
-		Settings: o.settings,
-		UserKey: func(t Token) string {
-			return runtime.CacheUserKey(t.UserID)
-		},
-	})
+	svc, err := newService(lite, o)
 	if err != nil {
 		return nil, err
 	}
-	if o.logger == nil {
-		o.logger = slog.Default()
-	}
-	runtime.LogSettings(context.Background(), o.logger, Prefix, eng.Settings())
-	return &Service{eng: eng, lite: lite, opts: o}, nil
+	svc.lite = lite
+	return svc, nil
 }
 
 // migrateSQLite is Migrate on SQLite.
