@@ -5,6 +5,8 @@
 -- Every state change below is one statement whose WHERE clause encodes its
 -- precondition, so no race can resurrect, double-spend or lose a token.
 -- Times are parameters (the service's clock), never now().
+-- A query that returns a token selects the columns a Token holds, never the
+-- hashes: they are only compared in WHERE clauses and never leave the database.
 INSERT INTO "auth_tokens" (
     "user_id", "auth_type", "access_hash", "refresh_hash", "context",
     "created_at", "last_refreshed_at", "expires_at", "refresh_until", "access_ttl_ns", "refresh_ttl_ns"
@@ -13,7 +15,7 @@ INSERT INTO "auth_tokens" (
     @created_at::timestamptz, @created_at::timestamptz, sqlc.narg(expires_at), sqlc.narg(refresh_until),
     sqlc.narg(access_ttl_ns)::bigint, sqlc.narg(refresh_ttl_ns)::bigint
 )
-RETURNING *;
+RETURNING "id", "user_id", "auth_type", "rotated_at", "context", "created_at", "last_refreshed_at", "expires_at", "refresh_until", "revoked_at", "revoke_reason", "access_ttl_ns", "refresh_ttl_ns";
 
 -- name: LockUser :exec
 -- Serializes logins of one user (single-login, max_sessions_per_user) until
@@ -43,18 +45,18 @@ WHERE "id" IN (
 );
 
 -- name: TokenByAccessHash :one
-SELECT * FROM "auth_tokens" WHERE "access_hash" = @hash::bytea;
+SELECT "id", "user_id", "auth_type", "rotated_at", "context", "created_at", "last_refreshed_at", "expires_at", "refresh_until", "revoked_at", "revoke_reason", "access_ttl_ns", "refresh_ttl_ns" FROM "auth_tokens" WHERE "access_hash" = @hash::bytea;
 
 -- name: TokenByRefreshHash :one
-SELECT * FROM "auth_tokens" WHERE "refresh_hash" = @hash::bytea;
+SELECT "id", "user_id", "auth_type", "rotated_at", "context", "created_at", "last_refreshed_at", "expires_at", "refresh_until", "revoked_at", "revoke_reason", "access_ttl_ns", "refresh_ttl_ns" FROM "auth_tokens" WHERE "refresh_hash" = @hash::bytea;
 
 -- name: TokenByPrevRefreshHash :one
-SELECT * FROM "auth_tokens" WHERE "prev_refresh_hash" = @hash::bytea
+SELECT "id", "user_id", "auth_type", "rotated_at", "context", "created_at", "last_refreshed_at", "expires_at", "refresh_until", "revoked_at", "revoke_reason", "access_ttl_ns", "refresh_ttl_ns" FROM "auth_tokens" WHERE "prev_refresh_hash" = @hash::bytea
 ORDER BY "rotated_at" DESC LIMIT 1;
 
 -- name: TokenByRetiredRefreshHash :one
 -- Refresh tokens older than the previous one (up to 31 generations back).
-SELECT * FROM "auth_tokens" WHERE "retired_refresh_hashes" @> ARRAY[@hash::bytea]
+SELECT "id", "user_id", "auth_type", "rotated_at", "context", "created_at", "last_refreshed_at", "expires_at", "refresh_until", "revoked_at", "revoke_reason", "access_ttl_ns", "refresh_ttl_ns" FROM "auth_tokens" WHERE "retired_refresh_hashes" @> ARRAY[@hash::bytea]
 ORDER BY "rotated_at" DESC LIMIT 1;
 
 -- name: RotationSalt :one
@@ -66,7 +68,7 @@ UPDATE "auth_tokens"
 SET "expires_at" = sqlc.narg(expires_at), "refresh_until" = sqlc.narg(refresh_until), "last_refreshed_at" = @now::timestamptz
 WHERE "id" = @id::bigint AND "access_hash" = @access_hash::bytea AND "last_refreshed_at" = @seen_refreshed_at::timestamptz
   AND "revoked_at" IS NULL AND ("expires_at" IS NULL OR "expires_at" > @now::timestamptz)
-RETURNING *;
+RETURNING "id", "user_id", "auth_type", "rotated_at", "context", "created_at", "last_refreshed_at", "expires_at", "refresh_until", "revoked_at", "revoke_reason", "access_ttl_ns", "refresh_ttl_ns";
 
 -- name: RotateToken :one
 UPDATE "auth_tokens"
@@ -80,7 +82,7 @@ SET "access_hash" = @access_hash::bytea, "refresh_hash" = sqlc.narg(refresh_hash
     "rotation_salt" = sqlc.narg(salt)::bytea
 WHERE "id" = @id::bigint AND "refresh_hash" = @old_refresh_hash::bytea
   AND "revoked_at" IS NULL AND "refresh_until" > @now::timestamptz
-RETURNING *;
+RETURNING "id", "user_id", "auth_type", "rotated_at", "context", "created_at", "last_refreshed_at", "expires_at", "refresh_until", "revoked_at", "revoke_reason", "access_ttl_ns", "refresh_ttl_ns";
 
 -- name: RevokeToken :execrows
 UPDATE "auth_tokens" SET "revoked_at" = @at::timestamptz, "revoke_reason" = @reason::text
@@ -169,7 +171,7 @@ WHERE "id" IN (
 -- Keyset pagination: the sessions after (@after_created_at, @after_id) in
 -- newest-first order; a NULL cursor starts at the newest, a NULL limit
 -- returns all.
-SELECT * FROM "auth_tokens"
+SELECT "id", "user_id", "auth_type", "rotated_at", "context", "created_at", "last_refreshed_at", "expires_at", "refresh_until", "revoked_at", "revoke_reason", "access_ttl_ns", "refresh_ttl_ns" FROM "auth_tokens"
 WHERE "user_id" = @user_id::bigint AND "revoked_at" IS NULL
   AND ("expires_at" IS NULL OR "expires_at" > @now::timestamptz OR "refresh_until" > @now::timestamptz)
   AND (sqlc.narg(after_created_at)::timestamptz IS NULL

@@ -121,8 +121,8 @@ func (m *goModel) emitEcho(f *jen.File, e echoFlavor) {
 					jen.If(jen.Id("cfg").Dot("ErrorHandler").Op("!=").Nil()).Block(jen.Return(jen.Id("cfg").Dot("ErrorHandler").Call(jen.Id("c"), jen.Err()))),
 					jen.Return(jen.Id(errFn).Call(jen.Id("c"), jen.Id("a").Dot("Challenge").Call(req(), jen.Err()), jen.Err())),
 				),
+				jen.Comment("The request's context is the token's one home: "+tokenFrom+" reads it there."),
 				jen.If(jen.Id("ok")).Block(
-					jen.Id("c").Dot("Set").Call(jen.Id("tokenKey"), jen.Id("tok")),
 					jen.Id("c").Dot("SetRequest").Call(req().Dot("WithContext").Call(jen.Id("NewContext").Call(req().Dot("Context").Call(), jen.Id("tok")))),
 				),
 				jen.Return(jen.Id("next").Call(jen.Id("c"))),
@@ -153,11 +153,9 @@ func (m *goModel) emitEcho(f *jen.File, e echoFlavor) {
 	)
 	f.Line()
 
-	f.Comment(tokenFrom + " returns the token the middleware authenticated, if any (also one that")
-	f.Comment("a net/http middleware of this package stored in the request's context).")
+	f.Comment(tokenFrom + " returns the token the middleware authenticated, if any: the one in the")
+	f.Comment("request's context, where every middleware of this package stores it (FromContext).")
 	f.Func().Id(tokenFrom).Params(jen.Id("c").Add(echoCtx())).Params(jen.Id("Token"), jen.Bool()).Block(
-		jen.If(jen.List(jen.Id("t"), jen.Id("ok")).Op(":=").Id("c").Dot("Get").Call(jen.Id("tokenKey")).Assert(jen.Id("Token")), jen.Id("ok")).Block(
-			jen.Return(jen.Id("t"), jen.True())),
 		jen.Return(jen.Id("FromContext").Call(req().Dot("Context").Call())),
 	)
 	f.Line()

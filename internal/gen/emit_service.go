@@ -377,7 +377,7 @@ func (m *goModel) emitServiceFlows(f *jen.File) {
 				jen.Comment("statement may have committed); the others learn it from the trigger."),
 				eng().Dot("Cache").Call().Dot("InvalidateToken").Call(jen.Id("id")),
 				jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Id("Token").Values(), jen.Id("storeErr").Call(jen.Err()))),
-				jen.Return(jen.Id("tokenFromRow").Call(jen.Id("row"))),
+				jen.Return(jen.Id("tokenFromRow").Call(jen.Id("tokenRow").Call(jen.Id("row")))),
 			)
 		}
 		f.Comment("UpdateColumns sets the non-nil custom columns of a live token and returns it")

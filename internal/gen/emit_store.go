@@ -14,7 +14,7 @@ func (m *goModel) emitStore(f *jen.File) {
 	one := func(call jen.Code) []jen.Code {
 		return []jen.Code{
 			jen.List(jen.Id("row"), jen.Err()).Op(":=").Add(call),
-			jen.Return(jen.Id("s").Dot("token").Call(jen.Id("row"), jen.Err())),
+			jen.Return(jen.Id("s").Dot("token").Call(jen.Id("tokenRow").Call(jen.Id("row")), jen.Err())),
 		}
 	}
 	recv := func() *jen.Statement { return f.Func().Params(jen.Id("s").Op("*").Id("store")) }
@@ -29,7 +29,7 @@ func (m *goModel) emitStore(f *jen.File) {
 		jen.Return(rt("StoreError").Call(jen.Err(), jen.Qual(pgxPath, "ErrNoRows"))),
 	)
 	f.Line()
-	recv().Id("token").Params(jen.Id("row").Add(db(rowStruct(m.spec))), jen.Err().Error()).Params(jen.Id("Token"), jen.Error()).Block(
+	recv().Id("token").Params(jen.Id("row").Id("tokenRow"), jen.Err().Error()).Params(jen.Id("Token"), jen.Error()).Block(
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Id("Token").Values(), jen.Id("storeErr").Call(jen.Err()))),
 		jen.Return(jen.Id("tokenFromRow").Call(jen.Id("row"))),
 	)
@@ -56,7 +56,7 @@ func (m *goModel) emitStore(f *jen.File) {
 		jen.Id("insertColumns").Call(jen.Op("&").Id("p"), jen.Id("in").Dot("Payload").Dot("columns")),
 		jen.If(jen.Id("in").Dot("SingleLogin").Op("==").Nil().Op("&&").Id("in").Dot("SessionCap").Op("==").Nil()).Block(
 			jen.List(jen.Id("row"), jen.Err()).Op(":=").Id("s").Dot("q").Dot("InsertToken").Call(jen.Id("ctx"), jen.Id("p")),
-			jen.List(jen.Id("t"), jen.Err()).Op(":=").Id("s").Dot("token").Call(jen.Id("row"), jen.Err()),
+			jen.List(jen.Id("t"), jen.Err()).Op(":=").Id("s").Dot("token").Call(jen.Id("tokenRow").Call(jen.Id("row")), jen.Err()),
 			jen.Return(jen.Id("t"), jen.Lit(0), jen.Err()),
 		),
 		jen.List(jen.Id("tx"), jen.Err()).Op(":=").Id("s").Dot("db").Dot("Begin").Call(jen.Id("ctx")),
@@ -89,7 +89,7 @@ func (m *goModel) emitStore(f *jen.File) {
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Id("Token").Values(), jen.Lit(0), jen.Id("storeErr").Call(jen.Err()))),
 		jen.If(jen.Err().Op(":=").Id("tx").Dot("Commit").Call(jen.Id("ctx")), jen.Err().Op("!=").Nil()).Block(
 			jen.Return(jen.Id("Token").Values(), jen.Lit(0), jen.Id("storeErr").Call(jen.Err()))),
-		jen.List(jen.Id("t"), jen.Err()).Op(":=").Id("tokenFromRow").Call(jen.Id("row")),
+		jen.List(jen.Id("t"), jen.Err()).Op(":=").Id("tokenFromRow").Call(jen.Id("tokenRow").Call(jen.Id("row"))),
 		jen.Return(jen.Id("t"), jen.Id("revoked"), jen.Err()),
 	)
 	f.Line()
@@ -195,7 +195,7 @@ func (m *goModel) emitStore(f *jen.File) {
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Id("storeErr").Call(jen.Err()))),
 		jen.Id("out").Op(":=").Make(jen.Index().Id("Token"), jen.Lit(0), jen.Len(jen.Id("rows"))),
 		jen.For(jen.List(jen.Id("_"), jen.Id("row")).Op(":=").Range().Id("rows")).Block(
-			jen.List(jen.Id("t"), jen.Err()).Op(":=").Id("tokenFromRow").Call(jen.Id("row")),
+			jen.List(jen.Id("t"), jen.Err()).Op(":=").Id("tokenFromRow").Call(jen.Id("tokenRow").Call(jen.Id("row"))),
 			jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
 			jen.Id("out").Op("=").Append(jen.Id("out"), jen.Id("t")),
 		),

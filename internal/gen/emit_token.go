@@ -55,7 +55,12 @@ func (m *goModel) emitToken(f *jen.File) error {
 	)
 	f.Line()
 	if m.pg {
-		m.emitTokenFromRow(f, "tokenFromRow", "", jen.Qual(m.dbPath, rowStruct(s)), pgRowConv)
+		f.Comment("tokenRow is the row of every query that returns a token: each selects the same")
+		f.Comment("columns (every column but the hashes, which never leave the database on a read),")
+		f.Comment("so sqlc's row types of those queries convert to this one.")
+		f.Type().Id("tokenRow").Op("=").Qual(m.dbPath, "TokenByAccessHashRow")
+		f.Line()
+		m.emitTokenFromRow(f, "tokenFromRow", "", jen.Id("tokenRow"), pgRowConv)
 		if err := m.emitInsertColumns(f, "insertColumns", jen.Qual(m.dbPath, "InsertTokenParams"), pgColumnConv); err != nil {
 			return err
 		}
@@ -74,9 +79,6 @@ func (m *goModel) emitToken(f *jen.File) error {
 // emitTokenContext renders the framework-free context accessors of Token.
 func (m *goModel) emitTokenContext(f *jen.File) {
 	ctx := func() *jen.Statement { return jen.Qual("context", "Context") }
-	f.Comment("tokenKey is the key of the authenticated Token in an Echo context.")
-	f.Const().Id("tokenKey").Op("=").Lit("authentify." + m.spec.Package + ".token")
-	f.Line()
 	f.Comment("tokenContextKey is the context.Context key of the authenticated Token.")
 	f.Type().Id("tokenContextKey").Struct()
 	f.Line()
@@ -101,7 +103,7 @@ func (m *goModel) emitTokenContext(f *jen.File) {
 // its Token type: a built-in time column when fl is nil.
 type rowConv func(m *goModel, fl *spec.Field, nullable bool, v *jen.Statement) jen.Code
 
-// pgRowConv converts the fields of db.TokenRow (pgx): only enums and JSON
+// pgRowConv converts the fields of tokenRow (pgx): only enums and JSON
 // need a conversion.
 func pgRowConv(m *goModel, fl *spec.Field, nullable bool, v *jen.Statement) jen.Code {
 	switch {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"text/template"
@@ -23,7 +24,11 @@ type sqlModel struct {
 	UserIDType  string
 	References  string // `"users" ("id")` or ""
 	Columns     []sqlColumn
-	Renames     []rename
+	// TokenColumns is the select list of every query that returns a token:
+	// the columns a Token holds (built-in and custom), never the hashes
+	// (tokenColumns).
+	TokenColumns string
+	Renames      []rename
 	// Postgres is true when sqlc.yaml has the PostgreSQL entry (pgx/v5, db/).
 	Postgres bool
 	// Lite is the sqlc.yaml entry of the SQLite engine (database/sql,
@@ -212,6 +217,7 @@ func newSQLModel(s *spec.Spec, source string) (sqlModel, error) {
 	if renamesTable(s) {
 		m.Renames = append(m.Renames, rename{Column: s.Table, GoName: rowStructDefault})
 	}
+	m.TokenColumns = tokenColumns(s)
 	for _, f := range s.Fields {
 		def, err := sqlDefault(f)
 		if err != nil {
@@ -237,6 +243,28 @@ func newSQLModel(s *spec.Spec, source string) (sqlModel, error) {
 		m.Renames = append(m.Renames, rename{Column: f.Name, GoName: f.GoName})
 	}
 	return m, nil
+}
+
+// hashColumns are the built-in columns a token read never returns: the
+// credential hashes and the rotation salt. Only the WHERE clauses use them,
+// so they never leave the database on a read; a Token has no field for them.
+var hashColumns = []string{"access_hash", "refresh_hash", "prev_refresh_hash", "retired_refresh_hashes", "rotation_salt"}
+
+// tokenColumns is the quoted select list of the PostgreSQL queries that
+// return a token: the built-in columns but hashColumns, then the custom
+// columns. Every such query selects exactly this list, so sqlc's row types
+// of those queries are identical and convert to one another (tokenRow).
+func tokenColumns(s *spec.Spec) string {
+	var cols []string
+	for _, c := range spec.BuiltinColumns() {
+		if !slices.Contains(hashColumns, c) {
+			cols = append(cols, quoteIdent(c))
+		}
+	}
+	for _, f := range s.Fields {
+		cols = append(cols, quoteIdent(f.Name))
+	}
+	return strings.Join(cols, ", ")
 }
 
 // sqlPaths are the locations sqlc.yaml refers to, relative to itself; the

@@ -73,8 +73,8 @@ func (s *Service) MiddlewareWithConfig(cfg MiddlewareConfig) (echo.MiddlewareFun
 				}
 				return echo4Error(c, a.Challenge(c.Request(), err), err)
 			}
+			// The request's context is the token's one home: TokenFrom reads it there.
 			if ok {
-				c.Set(tokenKey, tok)
 				c.SetRequest(c.Request().WithContext(NewContext(c.Request().Context(), tok)))
 			}
 			return next(c)
@@ -96,12 +96,9 @@ func echo4Error(c echo.Context, ch runtime.Challenge, err error) error {
 	return echo.NewHTTPError(ch.Status, ch.Message).SetInternal(err)
 }
 
-// TokenFrom returns the token the middleware authenticated, if any (also one that
-// a net/http middleware of this package stored in the request's context).
+// TokenFrom returns the token the middleware authenticated, if any: the one in the
+// request's context, where every middleware of this package stores it (FromContext).
 func TokenFrom(c echo.Context) (Token, bool) {
-	if t, ok := c.Get(tokenKey).(Token); ok {
-		return t, true
-	}
 	return FromContext(c.Request().Context())
 }
 

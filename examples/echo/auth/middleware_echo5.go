@@ -73,8 +73,8 @@ func (s *Service) MiddlewareWithConfigEcho5(cfg MiddlewareConfigEcho5) (echo.Mid
 				}
 				return echo5Error(c, a.Challenge(c.Request(), err), err)
 			}
+			// The request's context is the token's one home: TokenFromEcho5 reads it there.
 			if ok {
-				c.Set(tokenKey, tok)
 				c.SetRequest(c.Request().WithContext(NewContext(c.Request().Context(), tok)))
 			}
 			return next(c)
@@ -96,12 +96,9 @@ func echo5Error(c *echo.Context, ch runtime.Challenge, err error) error {
 	return echo.NewHTTPError(ch.Status, ch.Message).Wrap(err)
 }
 
-// TokenFromEcho5 returns the token the middleware authenticated, if any (also one that
-// a net/http middleware of this package stored in the request's context).
+// TokenFromEcho5 returns the token the middleware authenticated, if any: the one in the
+// request's context, where every middleware of this package stores it (FromContext).
 func TokenFromEcho5(c *echo.Context) (Token, bool) {
-	if t, ok := c.Get(tokenKey).(Token); ok {
-		return t, true
-	}
 	return FromContext(c.Request().Context())
 }
 

@@ -479,5 +479,5 @@ func (s *Service) UpdateColumns(ctx context.Context, id int64, c Columns) (Token
 	if err != nil {
 		return Token{}, storeErr(err)
 	}
-	return tokenFromRow(row)
+	return tokenFromRow(tokenRow(row))
 }

@@ -24,7 +24,7 @@ func storeErr(err error) error {
 	return runtime.StoreError(err, pgx.ErrNoRows)
 }
 
-func (s *store) token(row db.TokenRow, err error) (Token, error) {
+func (s *store) token(row tokenRow, err error) (Token, error) {
 	if err != nil {
 		return Token{}, storeErr(err)
 	}
@@ -53,7 +53,7 @@ func (s *store) Insert(ctx context.Context, in runtime.Insert[UserID, payload]) 
 	insertColumns(&p, in.Payload.columns)
 	if in.SingleLogin == nil && in.SessionCap == nil {
 		row, err := s.q.InsertToken(ctx, p)
-		t, err := s.token(row, err)
+		t, err := s.token(tokenRow(row), err)
 		return t, 0, err
 	}
 	tx, err := s.db.Begin(ctx)
@@ -99,7 +99,7 @@ func (s *store) Insert(ctx context.Context, in runtime.Insert[UserID, payload]) 
 	if err := tx.Commit(ctx); err != nil {
 		return Token{}, 0, storeErr(err)
 	}
-	t, err := tokenFromRow(row)
+	t, err := tokenFromRow(tokenRow(row))
 	return t, revoked, err
 }
 
@@ -111,25 +111,25 @@ func lockKey(id UserID) string {
 // ByAccessHash returns the row with that hash, whatever its state.
 func (s *store) ByAccessHash(ctx context.Context, hash []byte) (Token, error) {
 	row, err := s.q.TokenByAccessHash(ctx, hash)
-	return s.token(row, err)
+	return s.token(tokenRow(row), err)
 }
 
 // ByRefreshHash returns the row with that hash, whatever its state.
 func (s *store) ByRefreshHash(ctx context.Context, hash []byte) (Token, error) {
 	row, err := s.q.TokenByRefreshHash(ctx, hash)
-	return s.token(row, err)
+	return s.token(tokenRow(row), err)
 }
 
 // ByPrevRefreshHash returns the row with that hash, whatever its state.
 func (s *store) ByPrevRefreshHash(ctx context.Context, hash []byte) (Token, error) {
 	row, err := s.q.TokenByPrevRefreshHash(ctx, hash)
-	return s.token(row, err)
+	return s.token(tokenRow(row), err)
 }
 
 // ByRetiredRefreshHash returns the row with that hash, whatever its state.
 func (s *store) ByRetiredRefreshHash(ctx context.Context, hash []byte) (Token, error) {
 	row, err := s.q.TokenByRetiredRefreshHash(ctx, hash)
-	return s.token(row, err)
+	return s.token(tokenRow(row), err)
 }
 
 // RotationSalt returns the salt of the rotation that retired the refresh token prevHash.
@@ -151,7 +151,7 @@ func (s *store) Slide(ctx context.Context, a runtime.Slide) (Token, error) {
 		RefreshUntil:    a.RefreshUntil,
 		SeenRefreshedAt: a.SeenRefreshedAt,
 	})
-	return s.token(row, err)
+	return s.token(tokenRow(row), err)
 }
 
 // Rotate swaps the token hashes if the presented refresh hash is still current.
@@ -168,7 +168,7 @@ func (s *store) Rotate(ctx context.Context, a runtime.Rotation) (Token, error) {
 		RefreshUntil:   a.RefreshUntil,
 		Salt:           a.Salt,
 	})
-	return s.token(row, err)
+	return s.token(tokenRow(row), err)
 }
 
 // Revoke soft-revokes or deletes the rows selected by t.
@@ -286,7 +286,7 @@ func (s *store) Sessions(ctx context.Context, userID UserID, now time.Time, p ru
 	}
 	out := make([]Token, 0, len(rows))
 	for _, row := range rows {
-		t, err := tokenFromRow(row)
+		t, err := tokenFromRow(tokenRow(row))
 		if err != nil {
 			return nil, err
 		}

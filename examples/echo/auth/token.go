@@ -41,8 +41,13 @@ type payload struct {
 	columns Columns
 }
 
+// tokenRow is the row of every query that returns a token: each selects the same
+// columns (every column but the hashes, which never leave the database on a read),
+// so sqlc's row types of those queries convert to this one.
+type tokenRow = db.TokenByAccessHashRow
+
 // tokenFromRow converts a stored row to a Token.
-func tokenFromRow(r db.TokenRow) (Token, error) {
+func tokenFromRow(r tokenRow) (Token, error) {
 	t := Token{
 		LastUsedIP: r.LastUsedIP,
 		Record: runtime.Record{
@@ -134,9 +139,6 @@ func liteColumnsUpdate(id int64, c Columns) sqlite.UpdateTokenColumnsParams {
 		TwoFactorVerified: c.TwoFactorVerified,
 	}
 }
-
-// tokenKey is the key of the authenticated Token in an Echo context.
-const tokenKey = "authentify.auth.token"
 
 // tokenContextKey is the context.Context key of the authenticated Token.
 type tokenContextKey struct{}
