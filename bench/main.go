@@ -30,8 +30,10 @@
 // Scenarios (-scenarios, comma-separated):
 //
 //   - steady: one token; baseline, app cache off, app cache on (with
-//     -repeat, that many rounds of the three in turn, showing each
-//     server's median round by req/s);
+//     -repeat, that many rounds of the three in turn, every other round in
+//     the reverse order, showing each server's median round by req/s and,
+//     as its ratio to the baseline, the median of the rounds' ratios:
+//     each round's req/s divided by the baseline's of the same round);
 //   - sessions: the -sessions distinct tokens at once; the same servers;
 //   - autorefresh: the app with AUTHENTIFY_AUTO_REFRESH=true and
 //     AUTHENTIFY_AUTO_REFRESH_INTERVAL=1m over the -sessions tokens, whose
@@ -420,6 +422,7 @@ func (b *bench) drive(ctx context.Context, srv *server, spec runSpec, res *Resul
 	if err != nil {
 		return err
 	}
+	cpuBefore := sampleCPU(srv.cmd.Process.Pid)
 	var m Measurement
 	if spec.during == nil {
 		m = load.Run(ctx, b.cfg.duration)
@@ -448,6 +451,7 @@ func (b *bench) drive(ctx context.Context, srv *server, spec runSpec, res *Resul
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
+	res.CPU = sampleCPU(srv.cmd.Process.Pid).since(cpuBefore)
 	after, err := updates(ctx, b.pool)
 	if err != nil {
 		return err
@@ -477,8 +481,15 @@ func (b *bench) compare(ctx context.Context, scenario string, rows int, tokens [
 		{server: "app cache on", env: b.cacheEnv(), cache: true},
 	}
 	runs := make([][]Result, len(specs))
-	for range b.cfg.repeat {
-		for i, s := range specs {
+	for round := range b.cfg.repeat {
+		for j := range specs {
+			// Every other round runs the servers in the reverse order, so
+			// that none is always the first (or last) after a change.
+			i := j
+			if round%2 == 1 {
+				i = len(specs) - 1 - j
+			}
+			s := specs[i]
 			s.scenario, s.rows, s.tokens = scenario, rows, tokens
 			r, err := b.measure(ctx, s)
 			if err != nil {
@@ -487,8 +498,15 @@ func (b *bench) compare(ctx context.Context, scenario string, rows int, tokens [
 			runs[i] = append(runs[i], r)
 		}
 	}
-	for _, rs := range runs {
-		b.results = append(b.results, Median(rs))
+	for i, rs := range runs {
+		m := Median(rs)
+		if i > 0 && b.cfg.repeat > 1 {
+			if ratio, lo, hi, ok := PairedRatio(runs[0], rs); ok {
+				m.Ratio = ratio
+				m.Note += fmt.Sprintf("; × baseline by round: median %.2f (%.2f–%.2f)", ratio, lo, hi)
+			}
+		}
+		b.results = append(b.results, m)
 	}
 	return nil
 }

@@ -40,6 +40,14 @@ type Result struct {
 	Problem string
 	// Note is free text shown in the last column.
 	Note string
+	// Ratio, when positive, is the ratio to the baseline measured in
+	// pairs: the median over the rounds of this server's req/s divided by
+	// the baseline's of the same round (PairedRatio). FormatTable shows it
+	// instead of the ratio of the two medians.
+	Ratio float64
+	// CPU is the CPU time the measured window cost, by process (nil when
+	// it could not be read).
+	CPU *CPUShare
 	// Revocation holds the revocation scenario's latencies (nil otherwise).
 	Revocation *RevocationStats
 }
@@ -93,6 +101,28 @@ func Median(runs []Result) Result {
 	return m
 }
 
+// PairedRatio returns the median, the lowest and the highest of the
+// per-round ratios runs[k].RPS() / base[k].RPS(). Rounds in which either
+// run was skipped, failed or made no request are left out; ok is false
+// when none is left. Pairing the runs of one round cancels the drift of
+// the machine between rounds (another tenant, a CPU frequency change),
+// which a ratio of the two medians, taken from different rounds, keeps.
+func PairedRatio(base, runs []Result) (median, lo, hi float64, ok bool) {
+	var ratios []float64
+	for k := range min(len(base), len(runs)) {
+		b, r := base[k], runs[k]
+		if b.Skipped != "" || r.Skipped != "" || b.Failed() || r.Failed() || b.RPS() == 0 || r.RPS() == 0 {
+			continue
+		}
+		ratios = append(ratios, r.RPS()/b.RPS())
+	}
+	if len(ratios) == 0 {
+		return 0, 0, 0, false
+	}
+	slices.Sort(ratios)
+	return ratios[(len(ratios)-1)/2], ratios[0], ratios[len(ratios)-1], true
+}
+
 // StatusSummary lists the counts by status, e.g. "200×9000 401×3 err×1",
 // in ascending status order with transport errors last.
 func StatusSummary(statuses map[int]int) string {
@@ -136,7 +166,7 @@ func Percentile(sorted []time.Duration, p float64) time.Duration {
 // FormatTable renders results as a Markdown table. The ratio column
 // compares req/s with the baseline result of the same scenario (or of
 // Against) and row count: "1.00" for the baseline itself, "–" when there is
-// none.
+// none; a result with a Ratio (measured in pairs) shows that instead.
 func FormatTable(results []Result) string {
 	base := map[string]float64{}
 	key := func(r Result) string { return r.Scenario + "\x00" + strconv.Itoa(r.Rows) }
@@ -145,11 +175,11 @@ func FormatTable(results []Result) string {
 			base[key(r)] = r.RPS()
 		}
 	}
-	header := []string{"scenario", "server", "rows", "req/s", "p50", "p99", "× baseline", "writes", "statuses / notes"}
+	header := []string{"scenario", "server", "rows", "req/s", "p50", "p99", "× baseline", "CPU µs/req: server + db + load", "writes", "statuses / notes"}
 	rows := [][]string{header}
 	for _, r := range results {
 		if r.Skipped != "" {
-			rows = append(rows, []string{r.Scenario, r.Server, fmtCount(r.Rows), "–", "–", "–", "–", "–", r.Skipped})
+			rows = append(rows, []string{r.Scenario, r.Server, fmtCount(r.Rows), "–", "–", "–", "–", "–", "–", r.Skipped})
 			continue
 		}
 		ratio := "–"
@@ -159,6 +189,9 @@ func FormatTable(results []Result) string {
 		}
 		if b, ok := base[key(against)]; ok && b > 0 {
 			ratio = fmt.Sprintf("%.2f", r.RPS()/b)
+		}
+		if r.Ratio > 0 {
+			ratio = fmt.Sprintf("%.2f", r.Ratio)
 		}
 		writes := "–"
 		if r.Writes >= 0 {
@@ -176,7 +209,7 @@ func FormatTable(results []Result) string {
 		}
 		rows = append(rows, []string{
 			r.Scenario, r.Server, fmtCount(r.Rows), fmt.Sprintf("%.0f", r.RPS()),
-			fmtLatency(r.P50), fmtLatency(r.P99), ratio, writes, notes,
+			fmtLatency(r.P50), fmtLatency(r.P99), ratio, fmtCPUPerRequest(r.CPU, r.Requests), writes, notes,
 		})
 	}
 	widths := make([]int, len(header))

@@ -83,7 +83,8 @@ func TestResultFailed(t *testing.T) {
 func TestFormatTable(t *testing.T) {
 	results := []Result{
 		{Scenario: "steady", Server: BaselineName, Rows: 10_000, Requests: 20_000, Elapsed: 10 * time.Second,
-			P50: 900 * time.Microsecond, P99: 4200 * time.Microsecond, Statuses: map[int]int{200: 20_000}},
+			P50: 900 * time.Microsecond, P99: 4200 * time.Microsecond, Statuses: map[int]int{200: 20_000},
+			CPU: &CPUShare{Server: 20_000 * 90 * time.Microsecond, Database: 20_000 * 50 * time.Microsecond, Load: 20_000 * 60 * time.Microsecond}},
 		{Scenario: "steady", Server: "app cache off", Rows: 10_000, Requests: 18_000, Elapsed: 10 * time.Second,
 			P50: time.Millisecond, P99: 12500 * time.Microsecond, Statuses: map[int]int{200: 17_990, 401: 10}, Writes: 3},
 		{Scenario: "steady", Server: "app cache on", Rows: 10_000, Skipped: cacheUnavailable},
@@ -112,12 +113,12 @@ func TestFormatTable(t *testing.T) {
 		return out
 	}
 	want := [][]string{
-		{"steady", "baseline", "10k", "2000", "900 µs", "4.20 ms", "1.00", "0", "200×20000"},
-		{"steady", "app cache off", "10k", "1800", "1.00 ms", "12.5 ms", "0.90", "3", "FAILED: 200×17990 401×10"},
-		{"steady", "app cache on", "10k", "–", "–", "–", "–", "–", cacheUnavailable},
-		{"steady", "baseline", "1M", "1000", "0 µs", "0 µs", "1.00", "0", "200×10000"},
-		{"autorefresh", "app cache off", "1M", "500", "0 µs", "0 µs", "0.50", "–", "200×5000; n slid"},
-		{"other", "app cache off", "10k", "5", "0 µs", "0 µs", "–", "0", "FAILED: 200×5; too many writes"},
+		{"steady", "baseline", "10k", "2000", "900 µs", "4.20 ms", "1.00", "90 + 50 + 60 = 200", "0", "200×20000"},
+		{"steady", "app cache off", "10k", "1800", "1.00 ms", "12.5 ms", "0.90", "–", "3", "FAILED: 200×17990 401×10"},
+		{"steady", "app cache on", "10k", "–", "–", "–", "–", "–", "–", cacheUnavailable},
+		{"steady", "baseline", "1M", "1000", "0 µs", "0 µs", "1.00", "–", "0", "200×10000"},
+		{"autorefresh", "app cache off", "1M", "500", "0 µs", "0 µs", "0.50", "–", "–", "200×5000; n slid"},
+		{"other", "app cache off", "10k", "5", "0 µs", "0 µs", "–", "–", "0", "FAILED: 200×5; too many writes"},
 	}
 	for i, w := range want {
 		c := cells(lines[i+2])
@@ -209,4 +210,47 @@ func TestMedian(t *testing.T) {
 			t.Errorf("got %+v", got)
 		}
 	})
+}
+
+func TestPairedRatio(t *testing.T) {
+	run := func(requests int) Result {
+		return Result{Server: "s", Requests: requests, Elapsed: time.Second, Statuses: map[int]int{200: requests}}
+	}
+	failed := Result{Requests: 10, Elapsed: time.Second, Statuses: map[int]int{503: 10}}
+	tests := []struct {
+		name        string
+		base, runs  []Result
+		med, lo, hi float64
+		ok          bool
+	}{
+		// The medians of the two series (200 and 180) give 0.90; the rounds,
+		// which drift together, give 0.95 each time.
+		{"drift cancels", []Result{run(100), run(200), run(400)}, []Result{run(95), run(190), run(380)}, 0.95, 0.95, 0.95, true},
+		{"median of three rounds", []Result{run(100), run(100), run(100)}, []Result{run(80), run(95), run(110)}, 0.95, 0.80, 1.10, true},
+		{"lower middle of two", []Result{run(100), run(100)}, []Result{run(90), run(96)}, 0.90, 0.90, 0.96, true},
+		{"a failed round is left out", []Result{run(100), failed, run(100)}, []Result{run(90), run(50), run(94)}, 0.90, 0.90, 0.94, true},
+		{"skipped", []Result{run(100)}, []Result{{Skipped: cacheUnavailable}}, 0, 0, 0, false},
+		{"no rounds", nil, nil, 0, 0, 0, false},
+	}
+	near := func(a, b float64) bool { return a-b < 1e-9 && b-a < 1e-9 }
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			med, lo, hi, ok := PairedRatio(tt.base, tt.runs)
+			if ok != tt.ok || !near(med, tt.med) || !near(lo, tt.lo) || !near(hi, tt.hi) {
+				t.Errorf("PairedRatio = %.3f (%.3f–%.3f) %v, want %.3f (%.3f–%.3f) %v", med, lo, hi, ok, tt.med, tt.lo, tt.hi, tt.ok)
+			}
+		})
+	}
+}
+
+func TestFormatTableShowsPairedRatio(t *testing.T) {
+	base := Result{Scenario: "steady", Server: BaselineName, Rows: 10, Requests: 200, Elapsed: time.Second, Statuses: map[int]int{200: 200}, Writes: -1}
+	app := Result{Scenario: "steady", Server: "app cache off", Rows: 10, Requests: 180, Elapsed: time.Second, Statuses: map[int]int{200: 180}, Writes: -1}
+	if got := FormatTable([]Result{base, app}); !strings.Contains(got, "| 0.90 ") {
+		t.Errorf("without a paired ratio, want the ratio of req/s 0.90:\n%s", got)
+	}
+	app.Ratio = 0.95
+	if got := FormatTable([]Result{base, app}); !strings.Contains(got, "| 0.95 ") || strings.Contains(got, "| 0.90 ") {
+		t.Errorf("with a paired ratio, want 0.95 instead of 0.90:\n%s", got)
+	}
 }
