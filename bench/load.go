@@ -23,6 +23,9 @@ type Load struct {
 	Tokens []string
 	// Concurrency is the number of clients.
 	Concurrency int
+	// Client, when set, sends the requests of every Run, keeping its
+	// connections from one Run to the next; nil: each Run opens its own.
+	Client *http.Client
 }
 
 // Measurement is the raw outcome of one Load.Run.
@@ -56,8 +59,11 @@ func newClient(n int) *http.Client {
 func (l Load) Run(ctx context.Context, d time.Duration) Measurement {
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
-	client := newClient(l.Concurrency)
-	defer client.CloseIdleConnections()
+	client := l.Client
+	if client == nil {
+		client = newClient(l.Concurrency)
+		defer client.CloseIdleConnections()
+	}
 	type partial struct {
 		lat      []time.Duration
 		statuses map[int]int

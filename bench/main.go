@@ -29,11 +29,16 @@
 //
 // Scenarios (-scenarios, comma-separated):
 //
-//   - steady: one token; baseline, app cache off, app cache on (with
-//     -repeat, that many rounds of the three in turn, every other round in
-//     the reverse order, showing each server's median round by req/s and,
-//     as its ratio to the baseline, the median of the rounds' ratios:
-//     each round's req/s divided by the baseline's of the same round);
+//   - steady: one token; baseline, app cache off, app cache on. By
+//     default the three run at once and the load switches from one to the
+//     next every -interleave (every other cycle in the reverse order) until
+//     each has had -duration × -repeat: on a shared machine, whose speed
+//     drifts from minute to minute, only servers measured side by side
+//     compare. The ratio is that of the req/s over all slices; the note
+//     gives the median and middle half of the cycles' ratios. With
+//     -interleave=0 the servers run one after the other, -repeat rounds
+//     (every other round in the reverse order), showing each server's
+//     median round and the median of the rounds' ratios;
 //   - sessions: the -sessions distinct tokens at once; the same servers;
 //   - autorefresh: the app with AUTHENTIFY_AUTO_REFRESH=true and
 //     AUTHENTIFY_AUTO_REFRESH_INTERVAL=1m over the -sessions tokens, whose
@@ -104,6 +109,7 @@ type config struct {
 	cleanupRows  int
 	cleanupBatch int
 	repeat       int
+	interleave   time.Duration
 	cacheSize    int
 	cacheMaxAge  time.Duration
 	revocations  int
@@ -169,7 +175,8 @@ func parseFlags(args []string) (config, error) {
 	fs.IntVar(&cfg.sessions, "sessions", 1000, "distinct sessions of the sessions and autorefresh scenarios")
 	fs.IntVar(&cfg.cleanupRows, "cleanup-rows", 1_000_000, "expired rows deleted during the cleanup scenario")
 	fs.IntVar(&cfg.cleanupBatch, "cleanup-batch", 1000, "rows per DELETE in the cleanup scenario")
-	fs.IntVar(&cfg.repeat, "repeat", 1, "rounds of the steady and sessions comparisons (servers in turn); each server's median round is shown")
+	fs.IntVar(&cfg.repeat, "repeat", 1, "rounds of the steady and sessions comparisons (servers in turn); each server's median round is shown; interleaved: each server gets -duration × -repeat of load")
+	fs.DurationVar(&cfg.interleave, "interleave", 500*time.Millisecond, "steady and sessions: run the three servers at once and switch the load between them this often (0: one after the other, in rounds)")
 	fs.IntVar(&cfg.cacheSize, "cache-size", 100_000, "AUTHENTIFY_CACHE_SIZE of the cache-on runs")
 	fs.DurationVar(&cfg.cacheMaxAge, "cache-max-age", time.Minute, "AUTHENTIFY_CACHE_MAX_AGE of the cache-on runs")
 	fs.IntVar(&cfg.revocations, "revocations", 1000, "sessions revoked on instance A in the revocation scenario")
@@ -196,6 +203,8 @@ func parseFlags(args []string) (config, error) {
 		cfg.scenarios = append(cfg.scenarios, s)
 	}
 	switch {
+	case cfg.interleave < 0:
+		return cfg, errors.New("-interleave must not be negative")
 	case cfg.duration <= 0 || cfg.warmup < 0:
 		return cfg, errors.New("-duration must be positive and -warmup not negative")
 	case cfg.concurrency < 1:
@@ -274,9 +283,9 @@ func run(ctx context.Context, cfg config) (results []Result, err error) {
 			var err error
 			switch s {
 			case "steady":
-				err = b.compare(ctx, "steady", rows, b.tokens[:1])
+				err = b.comparison(ctx, "steady", rows, b.tokens[:1])
 			case "sessions":
-				err = b.compare(ctx, "sessions", rows, b.tokens)
+				err = b.comparison(ctx, "sessions", rows, b.tokens)
 			case "autorefresh":
 				err = b.autoRefresh(ctx, rows)
 			}
@@ -374,22 +383,8 @@ type runSpec struct {
 // measure starts the server of spec, drives it and returns its result.
 func (b *bench) measure(ctx context.Context, spec runSpec) (Result, error) {
 	res := Result{Scenario: spec.scenario, Against: spec.against, Server: spec.server, Rows: spec.rows, Writes: -1}
-	if spec.cache && !slices.Contains(runtime.SettingKeys(), "cache_size") {
-		res.Skipped = cacheUnavailable
-		return res, nil
-	}
-	var srv *server
-	var err error
-	if spec.server == BaselineName {
-		srv, err = startServer(ctx, BaselineName, b.selfBin, []string{"serve-baseline"}, map[string]string{"DATABASE_URL": b.dbURL})
-	} else {
-		srv, err = startServer(ctx, spec.server, b.appBin, nil, b.appEnv(spec.env))
-	}
-	if err != nil {
-		if spec.cache && strings.Contains(err.Error(), "AUTHENTIFY_CACHE") {
-			res.Skipped = cacheUnavailable
-			return res, nil
-		}
+	srv, err := b.start(ctx, spec, &res)
+	if err != nil || srv == nil {
 		return res, err
 	}
 	defer srv.stop()
@@ -469,6 +464,16 @@ func (b *bench) add(ctx context.Context, spec runSpec) (Result, error) {
 		b.results = append(b.results, r)
 	}
 	return r, err
+}
+
+// comparison runs the baseline and the app with the cache off and on over
+// tokens: interleaved (compareInterleaved), or one after the other in
+// rounds (compare) with -interleave=0.
+func (b *bench) comparison(ctx context.Context, scenario string, rows int, tokens []string) error {
+	if b.cfg.interleave > 0 {
+		return b.compareInterleaved(ctx, scenario, rows, tokens)
+	}
+	return b.compare(ctx, scenario, rows, tokens)
 }
 
 // compare runs the baseline, the app with the cache off and with it on,

@@ -254,3 +254,22 @@ func TestFormatTableShowsPairedRatio(t *testing.T) {
 		t.Errorf("with a paired ratio, want 0.95 instead of 0.90:\n%s", got)
 	}
 }
+
+func TestSliceRatios(t *testing.T) {
+	rate := func(n ...int) []sliceRate {
+		out := make([]sliceRate, len(n))
+		for i, r := range n {
+			out[i] = sliceRate{requests: r, elapsed: time.Second}
+		}
+		return out
+	}
+	// The machine halves its speed in the third cycle: the cycle's ratio
+	// does not move.
+	med, q1, q3, ok := sliceRatios(rate(100, 100, 50, 100, 100), rate(90, 92, 45, 94, 0))
+	if !ok || med != 0.90 || q1 != 0.90 || q3 != 0.92 {
+		t.Errorf("sliceRatios = %.2f (%.2f–%.2f) %v, want 0.90 (0.90–0.92) true", med, q1, q3, ok)
+	}
+	if _, _, _, ok := sliceRatios(rate(100), rate(0)); ok {
+		t.Error("sliceRatios without requests: ok")
+	}
+}
