@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	goruntime "runtime"
 	"slices"
 	"strings"
 	"time"
@@ -36,9 +37,10 @@ func (r sliceRate) rps() float64 {
 }
 
 // compareInterleaved is compare with the servers up at once: the load
-// switches from one to the next every -interleave, in cycles (every other
-// cycle in the reverse order), until each has had -duration × -repeat of
-// load. Every server sees the machine in the same state within a cycle, so
+// switches from one to the next every -interleave, in cycles, until each
+// has had -duration × -repeat of load. The cycles go through every order of
+// the servers in turn, so that each follows each other as often: a slice
+// can leave work behind (PostgreSQL's, the kernel's) for the next one. Every server sees the machine in the same state within a cycle, so
 // the drift of a shared machine (another tenant, steal time) that makes
 // runs minutes apart incomparable cancels in the ratio. Each server's
 // row shows its req/s over all its slices; its ratio to the baseline is
@@ -69,8 +71,8 @@ func (b *bench) compareInterleaved(ctx context.Context, scenario string, rows in
 			continue
 		}
 		s := &slot{spec: spec, srv: srv, load: Load{URL: srv.url + loadPath, Tokens: tokens, Concurrency: b.cfg.concurrency}, cpuOK: true}
-		s.load.Client = newClient(b.cfg.concurrency)
-		defer s.load.Client.CloseIdleConnections()
+		s.load.Conns = &Conns{}
+		defer s.load.Conns.Close()
 		slots = append(slots, s)
 		if err := s.load.Touch(ctx); err != nil {
 			return fmt.Errorf("%s %s: %w\n%s", scenario, spec.server, err, srv.out)
@@ -87,12 +89,13 @@ func (b *bench) compareInterleaved(ctx context.Context, scenario string, rows in
 		return err
 	}
 	total := b.cfg.duration * time.Duration(b.cfg.repeat)
+	orders := permutations(slots)
 	for cycle := 0; ctx.Err() == nil && slots[0].m.Elapsed < total; cycle++ {
-		order := slices.Clone(slots)
-		if cycle%2 == 1 {
-			slices.Reverse(order)
-		}
-		for _, s := range order {
+		for _, s := range orders[cycle%len(orders)] {
+			// A slice starts from a collected heap in this process: the
+			// garbage of the previous slice (of a faster server, many more
+			// requests) must not be paid for during the next one.
+			goruntime.GC()
 			s.runSlice(ctx, b.cfg.interleave)
 		}
 	}
@@ -200,6 +203,21 @@ func sliceRatios(base, runs []sliceRate) (median, q1, q3 float64, ok bool) {
 	slices.Sort(ratios)
 	at := func(p float64) float64 { return ratios[int(p*float64(len(ratios)-1))] }
 	return at(0.5), at(0.25), at(0.75), true
+}
+
+// permutations returns every order of slots, in a fixed sequence.
+func permutations(slots []*slot) [][]*slot {
+	if len(slots) <= 1 {
+		return [][]*slot{slices.Clone(slots)}
+	}
+	var out [][]*slot
+	for i, first := range slots {
+		rest := slices.Concat(slots[:i], slots[i+1:])
+		for _, p := range permutations(rest) {
+			out = append(out, append([]*slot{first}, p...))
+		}
+	}
+	return out
 }
 
 // slotNames lists the servers of slots.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"sync"
 	"time"
@@ -14,7 +15,9 @@ import (
 // Load is a closed-loop load generator: Concurrency clients, each with its
 // own keep-alive connection, send GET URL one after the other (a client
 // sends its next request when the previous answer has been read) until the
-// duration is over or the context is done.
+// duration is over or the context is done; a request sent is read to its
+// end. Run speaks HTTP/1.1 on the socket (rawConn), Touch goes through
+// net/http.
 type Load struct {
 	// URL is requested by every client.
 	URL string
@@ -23,10 +26,14 @@ type Load struct {
 	Tokens []string
 	// Concurrency is the number of clients.
 	Concurrency int
-	// Client, when set, sends the requests of every Run, keeping its
-	// connections from one Run to the next; nil: each Run opens its own.
-	Client *http.Client
+	// Conns, when set, keeps the connections of Run from one Run to the
+	// next (the caller closes them); nil: each Run opens and closes its own.
+	Conns *Conns
 }
+
+// requestTimeout bounds one request of Run: an answer slower than that is
+// a transport error.
+const requestTimeout = 30 * time.Second
 
 // Measurement is the raw outcome of one Load.Run.
 type Measurement struct {
@@ -59,11 +66,24 @@ func newClient(n int) *http.Client {
 func (l Load) Run(ctx context.Context, d time.Duration) Measurement {
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
-	client := l.Client
-	if client == nil {
-		client = newClient(l.Concurrency)
-		defer client.CloseIdleConnections()
+	target, err := url.Parse(l.URL)
+	if err != nil || target.Host == "" {
+		return Measurement{Statuses: map[int]int{0: 1}}
 	}
+	conns := l.Conns
+	if conns == nil {
+		conns = &Conns{}
+		defer conns.Close()
+	}
+	reqs := make([][]byte, max(len(l.Tokens), 1))
+	for i := range reqs {
+		tok := ""
+		if len(l.Tokens) > 0 {
+			tok = l.Tokens[i]
+		}
+		reqs[i] = rawRequest(target, tok)
+	}
+	deadline := time.Now().Add(d + requestTimeout)
 	type partial struct {
 		lat      []time.Duration
 		statuses map[int]int
@@ -74,15 +94,12 @@ func (l Load) Run(ctx context.Context, d time.Duration) Measurement {
 	for i := range l.Concurrency {
 		wg.Go(func() {
 			p := partial{lat: make([]time.Duration, 0, 4096), statuses: map[int]int{}}
+			c := conns.take(i, target.Host)
 			for k := i; ctx.Err() == nil; k += l.Concurrency {
-				tok := ""
-				if len(l.Tokens) > 0 {
-					tok = l.Tokens[k%len(l.Tokens)]
-				}
 				t0 := time.Now()
-				code := get(ctx, client, l.URL, tok)
-				if code == 0 && ctx.Err() != nil {
-					break // cut off by the end of the run, not a failure
+				code, err := c.do(ctx, reqs[k%len(reqs)], deadline)
+				if err != nil && ctx.Err() != nil {
+					break // a dial cut off by the end of the run, not a failure
 				}
 				p.lat = append(p.lat, time.Since(t0))
 				p.statuses[code]++

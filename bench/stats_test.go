@@ -273,3 +273,35 @@ func TestSliceRatios(t *testing.T) {
 		t.Error("sliceRatios without requests: ok")
 	}
 }
+
+func TestPermutations(t *testing.T) {
+	a, b, c := &slot{}, &slot{}, &slot{}
+	perms := permutations([]*slot{a, b, c})
+	if len(perms) != 6 {
+		t.Fatalf("%d orders of 3, want 6", len(perms))
+	}
+	// Every server follows every other one in some cycle (the last of one
+	// cycle is followed by the first of the next).
+	follows := map[[2]*slot]int{}
+	var prev *slot
+	for range 2 {
+		for _, p := range perms {
+			for _, s := range p {
+				if prev != nil && prev != s {
+					follows[[2]*slot{prev, s}]++
+				}
+				prev = s
+			}
+		}
+	}
+	for _, x := range []*slot{a, b, c} {
+		for _, y := range []*slot{a, b, c} {
+			if x != y && follows[[2]*slot{x, y}] == 0 {
+				t.Errorf("a server never follows another one")
+			}
+		}
+	}
+	if got := permutations([]*slot{a}); len(got) != 1 || len(got[0]) != 1 {
+		t.Errorf("permutations of one = %v", got)
+	}
+}

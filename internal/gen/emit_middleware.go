@@ -161,14 +161,15 @@ func (m *goModel) emitEcho(f *jen.File, e echoFlavor) {
 	f.Line()
 
 	f.Comment(require + " allows a request only when it is authenticated (else 401) and allow")
-	f.Comment("accepts its token (else 403): context-based permissions, e.g.")
+	f.Comment("accepts its token (else 403): context-based permissions. allow reads the request's")
+	f.Comment("own token and must not modify it, e.g.")
 	f.Comment(require + "(func(t *Token) bool { return t.Context.BetaFeatures }).")
 	f.Func().Id(require).Params(jen.Id("allow").Func().Params(jen.Op("*").Id("Token")).Bool()).Qual(e.path, "MiddlewareFunc").Block(
 		jen.Return(jen.Func().Params(jen.Id("next").Qual(e.path, "HandlerFunc")).Qual(e.path, "HandlerFunc").Block(
 			jen.Return(jen.Func().Params(jen.Id("c").Add(echoCtx())).Error().Block(
-				jen.List(jen.Id("t"), jen.Id("ok")).Op(":=").Id(tokenFrom).Call(jen.Id("c")),
+				jen.List(jen.Id("t"), jen.Id("ok")).Op(":=").Id("tokenFromContext").Call(req().Dot("Context").Call()),
 				jen.If(jen.Op("!").Id("ok")).Block(jen.Return(jen.Id(httpErr).Call(jen.Id("c"), jen.Lit(""), jen.Op("&").Qual(runtimePath, "AuthError").Values(jen.Dict{jen.Id("Reason"): jen.Qual(runtimePath, "ReasonMissing")})))),
-				jen.If(jen.Op("!").Id("allow").Call(jen.Op("&").Id("t"))).Block(jen.Return(jen.Qual(e.path, "NewHTTPError").Call(jen.Qual("net/http", "StatusForbidden"), jen.Lit("forbidden")))),
+				jen.If(jen.Op("!").Id("allow").Call(jen.Id("t"))).Block(jen.Return(jen.Qual(e.path, "NewHTTPError").Call(jen.Qual("net/http", "StatusForbidden"), jen.Lit("forbidden")))),
 				jen.Return(jen.Id("next").Call(jen.Id("c"))),
 			)),
 		)),
@@ -260,16 +261,17 @@ func (m *goModel) emitNetHTTP(f *jen.File) {
 	f.Line()
 
 	f.Comment(require + " allows a request only when it is authenticated (else 401) and allow")
-	f.Comment("accepts its token (else 403): context-based permissions, e.g.")
+	f.Comment("accepts its token (else 403): context-based permissions. allow reads the request's")
+	f.Comment("own token and must not modify it, e.g.")
 	f.Comment("svc.Handler(" + require + "(func(t *Token) bool { return t.Context.BetaFeatures })(h)).")
 	f.Func().Id(require).Params(jen.Id("allow").Func().Params(jen.Op("*").Id("Token")).Bool()).Add(mwT()).Block(
 		jen.Return(jen.Func().Params(jen.Id("next").Add(h("Handler"))).Add(h("Handler")).Block(
 			jen.Return(h("HandlerFunc").Call(jen.Func().Params(wr()...).Block(
-				jen.List(jen.Id("t"), jen.Id("ok")).Op(":=").Id("FromContext").Call(jen.Id("r").Dot("Context").Call()),
+				jen.List(jen.Id("t"), jen.Id("ok")).Op(":=").Id("tokenFromContext").Call(jen.Id("r").Dot("Context").Call()),
 				jen.If(jen.Op("!").Id("ok")).Block(
 					jen.Id(writeErr).Call(jen.Id("w"), jen.Id("r"), jen.Lit(""), jen.Op("&").Qual(runtimePath, "AuthError").Values(jen.Dict{jen.Id("Reason"): jen.Qual(runtimePath, "ReasonMissing")})),
 					jen.Return()),
-				jen.If(jen.Op("!").Id("allow").Call(jen.Op("&").Id("t"))).Block(
+				jen.If(jen.Op("!").Id("allow").Call(jen.Id("t"))).Block(
 					jen.Qual(runtimePath, "WriteChallenge").Call(jen.Id("w"), jen.Qual(runtimePath, "Forbidden").Call()),
 					jen.Return()),
 				jen.Id("next").Dot("ServeHTTP").Call(jen.Id("w"), jen.Id("r")),

@@ -85,14 +85,34 @@ func (m *goModel) emitTokenContext(f *jen.File) {
 	f.Comment("NewContext returns a copy of ctx that carries tok. Every HTTP middleware of this")
 	f.Comment("package stores the token it authenticated in the request's context this way.")
 	f.Func().Id("NewContext").Params(jen.Id("ctx").Add(ctx()), jen.Id("tok").Id("Token")).Add(ctx()).Block(
-		jen.Return(jen.Qual("context", "WithValue").Call(jen.Id("ctx"), jen.Id("tokenContextKey").Values(), jen.Op("&").Id("tok"))),
+		jen.Return(jen.Op("&").Id("tokenContext").Values(jen.Dict{jen.Id("Context"): jen.Id("ctx"), jen.Id("tok"): jen.Id("tok")})),
+	)
+	f.Line()
+	f.Comment("tokenContext is a context carrying a Token: the context and the token in one")
+	f.Comment("allocation (context.WithValue would take two on every authenticated request).")
+	f.Type().Id("tokenContext").Struct(
+		jen.Qual("context", "Context"),
+		jen.Id("tok").Id("Token"),
+	)
+	f.Line()
+	f.Comment("Value returns the token for tokenContextKey and asks the parent for any other key.")
+	f.Func().Params(jen.Id("c").Op("*").Id("tokenContext")).Id("Value").Params(jen.Id("key").Any()).Any().Block(
+		jen.If(jen.List(jen.Id("_"), jen.Id("ok")).Op(":=").Id("key").Assert(jen.Id("tokenContextKey")), jen.Id("ok")).Block(
+			jen.Return(jen.Op("&").Id("c").Dot("tok"))),
+		jen.Return(jen.Id("c").Dot("Context").Dot("Value").Call(jen.Id("key"))),
+	)
+	f.Line()
+	f.Comment("tokenFromContext returns the token stored in ctx by NewContext, not a copy.")
+	f.Func().Id("tokenFromContext").Params(jen.Id("ctx").Add(ctx())).Params(jen.Op("*").Id("Token"), jen.Bool()).Block(
+		jen.List(jen.Id("t"), jen.Id("ok")).Op(":=").Id("ctx").Dot("Value").Call(jen.Id("tokenContextKey").Values()).Assert(jen.Op("*").Id("Token")),
+		jen.Return(jen.Id("t"), jen.Id("ok").Op("&&").Id("t").Op("!=").Nil()),
 	)
 	f.Line()
 	f.Comment("FromContext returns the token stored in ctx by NewContext (every HTTP middleware")
 	f.Comment("of this package does), e.g. auth.FromContext(r.Context()) in a net/http handler,")
 	f.Comment("also one mounted in Echo with echo.WrapHandler.")
 	f.Func().Id("FromContext").Params(jen.Id("ctx").Add(ctx())).Params(jen.Id("Token"), jen.Bool()).Block(
-		jen.List(jen.Id("t"), jen.Id("ok")).Op(":=").Id("ctx").Dot("Value").Call(jen.Id("tokenContextKey").Values()).Assert(jen.Op("*").Id("Token")),
+		jen.List(jen.Id("t"), jen.Id("ok")).Op(":=").Id("tokenFromContext").Call(jen.Id("ctx")),
 		jen.If(jen.Op("!").Id("ok")).Block(jen.Return(jen.Id("Token").Values(), jen.False())),
 		jen.Return(jen.Op("*").Id("t"), jen.True()),
 	)

@@ -103,16 +103,17 @@ func TokenFrom(c echo.Context) (Token, bool) {
 }
 
 // Require allows a request only when it is authenticated (else 401) and allow
-// accepts its token (else 403): context-based permissions, e.g.
+// accepts its token (else 403): context-based permissions. allow reads the request's
+// own token and must not modify it, e.g.
 // Require(func(t *Token) bool { return t.Context.BetaFeatures }).
 func Require(allow func(*Token) bool) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			t, ok := TokenFrom(c)
+			t, ok := tokenFromContext(c.Request().Context())
 			if !ok {
 				return HTTPError(c, "", &runtime.AuthError{Reason: runtime.ReasonMissing})
 			}
-			if !allow(&t) {
+			if !allow(t) {
 				return echo.NewHTTPError(http.StatusForbidden, "forbidden")
 			}
 			return next(c)

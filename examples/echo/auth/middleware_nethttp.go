@@ -93,17 +93,18 @@ func WriteError(w http.ResponseWriter, r *http.Request, realm string, err error)
 }
 
 // RequireHTTP allows a request only when it is authenticated (else 401) and allow
-// accepts its token (else 403): context-based permissions, e.g.
+// accepts its token (else 403): context-based permissions. allow reads the request's
+// own token and must not modify it, e.g.
 // svc.Handler(RequireHTTP(func(t *Token) bool { return t.Context.BetaFeatures })(h)).
 func RequireHTTP(allow func(*Token) bool) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			t, ok := FromContext(r.Context())
+			t, ok := tokenFromContext(r.Context())
 			if !ok {
 				WriteError(w, r, "", &runtime.AuthError{Reason: runtime.ReasonMissing})
 				return
 			}
-			if !allow(&t) {
+			if !allow(t) {
 				runtime.WriteChallenge(w, runtime.Forbidden())
 				return
 			}
