@@ -70,7 +70,7 @@ func (b *bench) compareInterleaved(ctx context.Context, scenario string, rows in
 			skipped = append(skipped, res)
 			continue
 		}
-		s := &slot{spec: spec, srv: srv, load: Load{URL: srv.url + loadPath, Tokens: tokens, Concurrency: b.cfg.concurrency}, cpuOK: true}
+		s := &slot{spec: spec, srv: srv, load: Load{URL: srv.url + loadPath, Tokens: tokens, Concurrency: b.cfg.concurrency, NetHTTP: b.cfg.netHTTP}, cpuOK: true}
 		s.load.Conns = &Conns{}
 		defer s.load.Conns.Close()
 		slots = append(slots, s)

@@ -29,6 +29,10 @@ type Load struct {
 	// Conns, when set, keeps the connections of Run from one Run to the
 	// next (the caller closes them); nil: each Run opens and closes its own.
 	Conns *Conns
+	// NetHTTP sends Run's requests through net/http's client instead of
+	// rawConn: the load generator of earlier runs, which spends about as
+	// much CPU per request as the server under test.
+	NetHTTP bool
 }
 
 // requestTimeout bounds one request of Run: an answer slower than that is
@@ -97,9 +101,14 @@ func (l Load) Run(ctx context.Context, d time.Duration) Measurement {
 			c := conns.take(i, target.Host)
 			for k := i; ctx.Err() == nil; k += l.Concurrency {
 				t0 := time.Now()
-				code, err := c.do(ctx, reqs[k%len(reqs)], deadline)
-				if err != nil && ctx.Err() != nil {
-					break // a dial cut off by the end of the run, not a failure
+				var code int
+				if l.NetHTTP {
+					code = get(ctx, conns.client(l.Concurrency), l.URL, tokenAt(l.Tokens, k))
+				} else {
+					code, _ = c.do(ctx, reqs[k%len(reqs)], deadline) // an error is status 0
+				}
+				if code == 0 && ctx.Err() != nil {
+					break // cut off by the end of the run, not a failure
 				}
 				p.lat = append(p.lat, time.Since(t0))
 				p.statuses[code]++
@@ -117,6 +126,14 @@ func (l Load) Run(ctx context.Context, d time.Duration) Measurement {
 	}
 	slices.Sort(m.Latencies)
 	return m
+}
+
+// tokenAt is the k-th token, round robin, or "" without tokens.
+func tokenAt(tokens []string, k int) string {
+	if len(tokens) == 0 {
+		return ""
+	}
+	return tokens[k%len(tokens)]
 }
 
 // get sends one GET and returns its status, or 0 on a transport error.

@@ -42,8 +42,16 @@ func tokenServer(t *testing.T, ok ...string) (*httptest.Server, func() map[strin
 }
 
 func TestLoadRunCountsStatusesAndUsesEveryToken(t *testing.T) {
+	for _, netHTTP := range []bool{false, true} {
+		t.Run(map[bool]string{false: "raw", true: "nethttp"}[netHTTP], func(t *testing.T) {
+			testLoadRun(t, netHTTP)
+		})
+	}
+}
+
+func testLoadRun(t *testing.T, netHTTP bool) {
 	srv, seen := tokenServer(t, "a", "b", "c")
-	l := Load{URL: srv.URL, Tokens: []string{"a", "b", "c", "bad"}, Concurrency: 3}
+	l := Load{URL: srv.URL, Tokens: []string{"a", "b", "c", "bad"}, Concurrency: 3, NetHTTP: netHTTP}
 	m := l.Run(context.Background(), 300*time.Millisecond)
 	if len(m.Latencies) == 0 {
 		t.Fatal("no requests measured")

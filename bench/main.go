@@ -110,6 +110,7 @@ type config struct {
 	cleanupBatch int
 	repeat       int
 	interleave   time.Duration
+	netHTTP      bool
 	cacheSize    int
 	cacheMaxAge  time.Duration
 	revocations  int
@@ -176,6 +177,7 @@ func parseFlags(args []string) (config, error) {
 	fs.IntVar(&cfg.cleanupRows, "cleanup-rows", 1_000_000, "expired rows deleted during the cleanup scenario")
 	fs.IntVar(&cfg.cleanupBatch, "cleanup-batch", 1000, "rows per DELETE in the cleanup scenario")
 	fs.IntVar(&cfg.repeat, "repeat", 1, "rounds of the steady and sessions comparisons (servers in turn); each server's median round is shown; interleaved: each server gets -duration × -repeat of load")
+	client := fs.String("client", "raw", "load generator's HTTP client: raw (HTTP/1.1 on the socket, like wrk) or nethttp (net/http's client, as in earlier runs)")
 	fs.DurationVar(&cfg.interleave, "interleave", 500*time.Millisecond, "steady and sessions: run the three servers at once and switch the load between them this often (0: one after the other, in rounds)")
 	fs.IntVar(&cfg.cacheSize, "cache-size", 100_000, "AUTHENTIFY_CACHE_SIZE of the cache-on runs")
 	fs.DurationVar(&cfg.cacheMaxAge, "cache-max-age", time.Minute, "AUTHENTIFY_CACHE_MAX_AGE of the cache-on runs")
@@ -193,6 +195,7 @@ func parseFlags(args []string) (config, error) {
 		}
 		cfg.rows = append(cfg.rows, n)
 	}
+	cfg.netHTTP = *client == "nethttp"
 	slices.Sort(cfg.rows)
 	cfg.rows = slices.Compact(cfg.rows)
 	for _, s := range strings.Split(*scen, ",") {
@@ -203,6 +206,8 @@ func parseFlags(args []string) (config, error) {
 		cfg.scenarios = append(cfg.scenarios, s)
 	}
 	switch {
+	case *client != "raw" && *client != "nethttp":
+		return cfg, fmt.Errorf("-client: %q is neither raw nor nethttp", *client)
 	case cfg.interleave < 0:
 		return cfg, errors.New("-interleave must not be negative")
 	case cfg.duration <= 0 || cfg.warmup < 0:
@@ -401,7 +406,7 @@ func (b *bench) measure(ctx context.Context, spec runSpec) (Result, error) {
 // drive runs the load of spec against the running server srv (warm-up,
 // spec's hooks, the measured load) and fills res with what it measured.
 func (b *bench) drive(ctx context.Context, srv *server, spec runSpec, res *Result) error {
-	load := Load{URL: srv.url + loadPath, Tokens: spec.tokens, Concurrency: b.cfg.concurrency}
+	load := Load{URL: srv.url + loadPath, Tokens: spec.tokens, Concurrency: b.cfg.concurrency, NetHTTP: b.cfg.netHTTP}
 	if err := load.Touch(ctx); err != nil {
 		return fmt.Errorf("%s %s: %w\n%s", spec.scenario, spec.server, err, srv.out)
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"strconv"
 	"sync"
@@ -178,6 +179,17 @@ func (c *rawConn) close() {
 type Conns struct {
 	mu    sync.Mutex
 	conns []*rawConn
+	http  *http.Client // Load.NetHTTP
+}
+
+// client returns the net/http client of a Load with NetHTTP, creating it.
+func (cs *Conns) client(n int) *http.Client {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	if cs.http == nil {
+		cs.http = newClient(n)
+	}
+	return cs.http
 }
 
 // take returns the i-th connection to addr, creating it.
@@ -196,5 +208,8 @@ func (cs *Conns) Close() {
 	defer cs.mu.Unlock()
 	for _, c := range cs.conns {
 		c.close()
+	}
+	if cs.http != nil {
+		cs.http.CloseIdleConnections()
 	}
 }

@@ -170,6 +170,7 @@ func TestParseFlags(t *testing.T) {
 		"-revocations":         {"-revocations=0"},
 		"fewer than the 1000":  {"-rows=500,10000"},
 		"unexpected argument":  {"extra"},
+		"neither raw nor":      {"-client=curl"},
 	}
 	for want, args := range bad {
 		if _, err := parseFlags(args); err == nil || !strings.Contains(err.Error(), want) {
