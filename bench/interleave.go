@@ -78,6 +78,9 @@ func (b *bench) compareInterleaved(ctx context.Context, scenario string, rows in
 			return fmt.Errorf("%s %s: %w\n%s", scenario, spec.server, err, srv.out)
 		}
 	}
+	if len(slots) == 0 || slots[0].spec.server != BaselineName {
+		return fmt.Errorf("%s, %s rows: the baseline did not start", scenario, fmtCount(rows))
+	}
 	for _, s := range slots {
 		if b.cfg.warmup > 0 {
 			s.load.Run(ctx, b.cfg.warmup)
@@ -111,7 +114,7 @@ func (b *bench) compareInterleaved(ctx context.Context, scenario string, rows in
 			return err
 		}
 		r := s.result(scenario, rows, after-before)
-		if s != slots[0] && slots[0].spec.server == BaselineName {
+		if s != slots[0] {
 			if med, lo, hi, ok := sliceRatios(slots[0].slices, s.slices); ok {
 				r.Ratio = r.RPS() / slots[0].result(scenario, rows, 0).RPS()
 				r.Note = fmt.Sprintf("× baseline cycle by cycle: median %.2f, middle half %.2f–%.2f", med, lo, hi)
