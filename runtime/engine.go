@@ -45,6 +45,12 @@ type Config[T any] struct {
 	// UserKey returns the cache key of a token's user: CacheUserKey of its
 	// user id. Required when Settings.CacheSize is positive.
 	UserKey func(T) string
+	// LookupConcurrency is how many reads by access hash may run at once
+	// before further ones queue and share a statement
+	// (Settings.LookupBatchSize), when the store is a BatchReader: the
+	// number of database connections lookups may take. 0 turns batching
+	// off. The generated Service sets the MaxConns of its *pgxpool.Pool.
+	LookupConcurrency int
 }
 
 // Issued is the result of issuing or refreshing a token: the raw tokens,
@@ -66,6 +72,9 @@ type Engine[T Recorded, U any, P any] struct {
 	// files them under their user.
 	cache   *Cache[T]
 	userKey func(T) string
+	// lookup reads a row by access hash: the store's ByAccessHash, or a
+	// lookupBatcher over it.
+	lookup func(ctx context.Context, hash []byte) (T, error)
 }
 
 // NewEngine validates cfg and returns an Engine over store.
@@ -88,9 +97,15 @@ func NewEngine[T Recorded, U any, P any](store Store[T, U, P], cfg Config[T]) (*
 	if cache != nil && cfg.UserKey == nil {
 		return nil, errors.New("authentify: NewEngine: cache_size is set but Config.UserKey is nil")
 	}
+	lookup := store.ByAccessHash
+	if br, ok := store.(BatchReader[T]); ok {
+		if b := newLookupBatcher(store.ByAccessHash, br.ByAccessHashes, cfg.LookupConcurrency, cfg.Settings.LookupBatchSize); b != nil {
+			lookup = b.get
+		}
+	}
 	return &Engine[T, U, P]{
 		store: store, tokens: tokens, s: cfg.Settings.Clone(), now: now, hooks: cfg.Hooks,
-		cache: cache, userKey: cfg.UserKey,
+		cache: cache, userKey: cfg.UserKey, lookup: lookup,
 	}, nil
 }
 
@@ -189,7 +204,7 @@ func (e *Engine[T, U, P]) Verify(ctx context.Context, raw string, t Transport) (
 	// Through the cache: a hit skips the read; a miss takes its ticket
 	// before the read, so a revocation handled meanwhile refuses the put.
 	tok, err := RetryRead(ctx, func() (T, error) {
-		v, _, err := e.cache.Lookup(ctx, hash, e.Now(), e.userKey, e.store.ByAccessHash)
+		v, _, err := e.cache.Lookup(ctx, hash, e.Now(), e.userKey, e.lookup)
 		return v, err
 	})
 	if errors.Is(err, ErrNotFound) {

@@ -72,6 +72,15 @@ type Settings struct {
 	// before it is read again from the database; it must be positive when
 	// the cache is on.
 	CacheMaxAge time.Duration
+	// LookupBatchSize (lookup_batch_size) lets token lookups share a
+	// statement under load: when every database connection the Engine may
+	// use for lookups (Config.LookupConcurrency) is already reading a token,
+	// the lookups that arrive meanwhile wait and are read together, up to
+	// this many in one statement, as soon as one of those reads ends. Each
+	// is still answered by a read that began after it arrived. 0 turns
+	// batching off (one statement per lookup, however many wait); 1 is not
+	// allowed, as a batch of one is no batch.
+	LookupBatchSize int
 	// SecretKey (secret_key; environment only, never in authentify.yaml) is
 	// an optional key of at least 32 bytes. When set, token hashes are HMACs
 	// (a leaked table cannot be checked against guessed tokens) and refresh
@@ -82,6 +91,9 @@ type Settings struct {
 	// print it (fmt, slog and encoding/json show "[redacted]").
 	SecretKey []byte
 }
+
+// DefaultLookupBatchSize is the default LookupBatchSize.
+const DefaultLookupBatchSize = 100
 
 // MaxRefreshGracePeriod is the longest RefreshGracePeriod Validate accepts:
 // a longer window would let a stolen refresh token be replayed as a "race"
@@ -105,6 +117,7 @@ func DefaultSettings() Settings {
 		KeepExpiredTokens:     false,
 		RefreshGracePeriod:    10 * time.Second,
 		CacheMaxAge:           time.Minute,
+		LookupBatchSize:       DefaultLookupBatchSize,
 	}
 }
 

@@ -78,6 +78,8 @@ func SettingsTable() []SettingInfo {
 			Doc: "verified tokens cached in memory per instance (0: off); needs the listener"},
 		{Key: "cache_max_age", Field: "CacheMaxAge", Kind: KindDuration,
 			Doc: "longest time a cached token is served before it is read again"},
+		{Key: "lookup_batch_size", Field: "LookupBatchSize", Kind: KindInt, Zero: "off", Unit: "tokens",
+			Doc: "under load, token lookups waiting for a connection share one statement of up to this many (0: off)"},
 		{Key: "secret_key", Field: "SecretKey", Kind: KindSecret,
 			Doc: "optional key of at least 32 bytes: token hashes become HMACs"},
 	}

@@ -86,6 +86,9 @@ func (s Settings) Validate() error {
 	if s.CacheSize < 0 {
 		add("cache_size", "must be 0 (off) or a positive number of tokens (got %d)", s.CacheSize)
 	}
+	if s.LookupBatchSize < 0 || s.LookupBatchSize == 1 {
+		add("lookup_batch_size", "must be 0 (off) or at least 2 tokens per statement (got %d)", s.LookupBatchSize)
+	}
 	if s.CacheSize > 0 && s.CacheMaxAge <= 0 {
 		add("cache_max_age", "must be a positive duration while cache_size is set (got %s)", formatTTL(s.CacheMaxAge))
 	}

@@ -161,10 +161,19 @@ func (m *goModel) emitNew(f *jen.File) {
 		jen.Id("q").Op(":=").Qual(m.dbPath, "New").Call(jen.Qual(runtimePath+"/pgxrow", "CachePlans").Call(jen.Id("pool"))),
 		jen.List(jen.Id("svc"), jen.Err()).Op(":=").Id("newService").Call(
 			jen.Op("&").Id("store").Values(jen.Dict{jen.Id("db"): jen.Id("pool"), jen.Id("q"): jen.Id("q")}),
-			jen.Id("newOptions").Call(jen.Id("opts"))),
+			jen.Id("newOptions").Call(jen.Id("opts")), jen.Id("lookupConcurrency").Call(jen.Id("pool"))),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
 		jen.List(jen.Id("svc").Dot("db"), jen.Id("svc").Dot("q")).Op("=").List(jen.Id("pool"), jen.Id("q")),
 		jen.Return(jen.Id("svc"), jen.Nil()),
+	)
+	f.Line()
+	f.Comment("lookupConcurrency is how many token lookups may run at once before further ones")
+	f.Comment("wait and share one statement (lookup_batch_size): the MaxConns of a *pgxpool.Pool.")
+	f.Comment("Over any other DB (a single *pgx.Conn…) every lookup runs its own statement.")
+	f.Func().Id("lookupConcurrency").Params(jen.Id("d").Id("DB")).Int().Block(
+		jen.If(jen.List(jen.Id("p"), jen.Id("ok")).Op(":=").Id("d").Assert(jen.Interface(jen.Id("Config").Params().Op("*").Qual("github.com/jackc/pgx/v5/pgxpool", "Config"))), jen.Id("ok")).Block(
+			jen.Return(jen.Int().Call(jen.Id("p").Dot("Config").Call().Dot("MaxConns")))),
+		jen.Return(jen.Lit(0)),
 	)
 	f.Line()
 }
@@ -181,8 +190,9 @@ func (m *goModel) emitNewService(f *jen.File) {
 	)
 	f.Line()
 	f.Comment("newService returns a Service whose engine runs over st (its settings validated),")
-	f.Comment("and logs the settings in force once.")
-	f.Func().Id("newService").Params(jen.Id("st").Add(rt("Store")).Types(jen.Id("Token"), jen.Id("UserID"), jen.Id("payload")), jen.Id("o").Id("options")).Params(jen.Op("*").Id("Service"), jen.Error()).Block(
+	f.Comment("and logs the settings in force once. lookups is how many token lookups may run at")
+	f.Comment("once before further ones share a statement (0: no batching).")
+	f.Func().Id("newService").Params(jen.Id("st").Add(rt("Store")).Types(jen.Id("Token"), jen.Id("UserID"), jen.Id("payload")), jen.Id("o").Id("options"), jen.Id("lookups").Int()).Params(jen.Op("*").Id("Service"), jen.Error()).Block(
 		jen.List(jen.Id("eng"), jen.Err()).Op(":=").Add(rt("NewEngine")).Types(jen.Id("Token"), jen.Id("UserID"), jen.Id("payload")).Call(
 			jen.Id("st"),
 			rt("Config").Types(jen.Id("Token")).Values(jen.Dict{
@@ -190,6 +200,7 @@ func (m *goModel) emitNewService(f *jen.File) {
 				jen.Id("Now"): jen.Id("o").Dot("now"), jen.Id("Hooks"): jen.Id("o").Dot("hooks"),
 				jen.Id("UserKey"): jen.Func().Params(jen.Id("t").Id("Token")).String().Block(
 					jen.Return(rt("CacheUserKey").Call(jen.Id("t").Dot("UserID")))),
+				jen.Id("LookupConcurrency"): jen.Id("lookups"),
 			})),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
 		jen.If(jen.Id("o").Dot("logger").Op("==").Nil()).Block(jen.Id("o").Dot("logger").Op("=").Qual("log/slog", "Default").Call()),

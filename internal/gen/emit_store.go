@@ -105,6 +105,7 @@ func (m *goModel) emitStore(f *jen.File) {
 			one(jen.Id("s").Dot("q").Dot("Token"+q).Call(jen.Id("ctx"), jen.Id("hash")))...)
 		f.Line()
 	}
+	m.emitByAccessHashes(f)
 	f.Comment("RotationSalt returns the salt of the rotation that retired the refresh token prevHash.")
 	recv().Id("RotationSalt").Params(ctx, jen.Id("id").Int64(), jen.Id("prevHash").Index().Byte()).Params(jen.Index().Byte(), jen.Error()).Block(
 		jen.List(jen.Id("salt"), jen.Err()).Op(":=").Id("s").Dot("q").Dot("RotationSalt").Call(jen.Id("ctx"), db("RotationSaltParams").Values(jen.Dict{
@@ -200,6 +201,42 @@ func (m *goModel) emitStore(f *jen.File) {
 			jen.Id("out").Op("=").Append(jen.Id("out"), jen.Id("t")),
 		),
 		jen.Return(jen.Id("out"), jen.Nil()),
+	)
+	f.Line()
+}
+
+// tokenRowFields are the Go names of the fields of sqlc's token rows (the
+// columns of tokenColumns, in order): the built-in columns but the hashes,
+// then the custom columns.
+func (m *goModel) tokenRowFields() []string {
+	fields := []string{"ID", "UserID", "AuthType", "RotatedAt", "Context", "CreatedAt", "LastRefreshedAt",
+		"ExpiresAt", "RefreshUntil", "RevokedAt", "RevokeReason", "AccessTtlNs", "RefreshTtlNs"}
+	for _, fl := range m.spec.Fields {
+		fields = append(fields, fl.GoName)
+	}
+	return fields
+}
+
+// emitByAccessHashes renders the store's runtime.BatchReader: the lookups
+// the engine batches under load, read in one statement.
+func (m *goModel) emitByAccessHashes(f *jen.File) {
+	conv := jen.Dict{}
+	for _, name := range m.tokenRowFields() {
+		conv[jen.Id(name)] = jen.Id("r").Dot(name)
+	}
+	f.Comment("ByAccessHashes reads the rows of many access hashes in one statement: the")
+	f.Comment("engine's batched lookups (runtime.BatchReader, lookup_batch_size).")
+	f.Func().Params(jen.Id("s").Op("*").Id("store")).Id("ByAccessHashes").Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("hashes").Index().Index().Byte()).Params(jen.Index().Id("Token"), jen.Index().Error(), jen.Error()).Block(
+		jen.List(jen.Id("rows"), jen.Err()).Op(":=").Id("s").Dot("q").Dot("TokensByAccessHashes").Call(jen.Id("ctx"), jen.Id("hashes")),
+		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Nil(), jen.Id("storeErr").Call(jen.Err()))),
+		jen.List(jen.Id("toks"), jen.Id("errs")).Op(":=").List(jen.Make(jen.Index().Id("Token"), jen.Len(jen.Id("hashes"))), jen.Make(jen.Index().Error(), jen.Len(jen.Id("hashes")))),
+		jen.For(jen.Id("i").Op(":=").Range().Id("errs")).Block(jen.Id("errs").Index(jen.Id("i")).Op("=").Qual(runtimePath, "ErrNotFound")),
+		jen.For(jen.List(jen.Id("_"), jen.Id("r")).Op(":=").Range().Id("rows")).Block(
+			jen.If(jen.Id("i").Op(":=").Int().Call(jen.Id("r").Dot("LookupPosition")).Op("-").Lit(1), jen.Id("i").Op(">=").Lit(0).Op("&&").Id("i").Op("<").Len(jen.Id("hashes"))).Block(
+				jen.List(jen.Id("toks").Index(jen.Id("i")), jen.Id("errs").Index(jen.Id("i"))).Op("=").Id("tokenFromRow").Call(jen.Id("tokenRow").Values(conv)),
+			),
+		),
+		jen.Return(jen.Id("toks"), jen.Id("errs"), jen.Nil()),
 	)
 	f.Line()
 }

@@ -73,6 +73,10 @@ func (l *loader) fields(e entry, isContext bool) []Field {
 				l.errorf(fe.keyNode, fe.path, "custom column %q becomes the Go name %s, as does the built-in column %q: rename it", fe.key, f.GoName, b)
 				continue
 			}
+			if c := sameGoName(f.GoName, QueryResultColumns()); c != "" {
+				l.errorf(fe.keyNode, fe.path, "custom column %q becomes the Go name %s, as does the column %q the generated queries add to their results: rename it", fe.key, f.GoName, c)
+				continue
+			}
 			if p := sameGoName(f.GoName, QueryParams()); p != "" && p != fe.key {
 				l.errorf(fe.keyNode, fe.path, "custom column %q becomes the Go name %s, as does the parameter %q of the generated queries: rename it", fe.key, f.GoName, p)
 				continue

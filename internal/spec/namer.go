@@ -59,8 +59,16 @@ func GeneratedNames() []GeneratedName {
 func QueryParams() []string {
 	return []string{
 		"hash", "now", "seen_refreshed_at", "old_refresh_hash", "at", "reason", "keep_id", "batch", "lock_key",
-		"keep", "prev_hash", "salt", "after_created_at", "after_id", "max_rows", "kept", "revoked",
+		"keep", "prev_hash", "salt", "after_created_at", "after_id", "max_rows", "kept", "revoked", "hashes",
 	}
+}
+
+// QueryResultColumns returns the columns the generated SQL queries add to
+// the token columns in their results. sqlc turns each into a Go field of a
+// row struct beside the custom columns, so no custom column may take the
+// same Go name (not even under the same name).
+func QueryResultColumns() []string {
+	return []string{"lookup_position"}
 }
 
 // enumSource is where an enum field and its values are in the file.

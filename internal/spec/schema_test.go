@@ -102,6 +102,7 @@ var schemaCannotExpress = map[string]string{
 	"testdata/err_column_go_names.txtar":              "Go name collisions",
 	"testdata/err_enum_consts.txtar":                  "Go name collisions",
 	"testdata/err_renamed_from.txtar":                 "renamed_from must differ from table",
+	"testdata/err_settings_lookup_batch.txtar":        "lookup_batch_size 1 is refused as a batch of one; the schema only bounds it below",
 	"../gen/testdata/scenarios/found_1_88.txtar":      "a table named like a column whose Go name sqlc declares",
 	"../gen/testdata/scenarios/err_enum_consts.txtar": "Go name collisions",
 }

@@ -38,6 +38,7 @@ func DefaultSettings() runtime.Settings {
 		HashAlgorithm:         "sha256",
 		HeaderPrefixes:        []string{"Bearer", "Token"},
 		KeepExpiredTokens:     false,
+		LookupBatchSize:       100,
 		MaxSessionsPerUser:    0,
 		RefreshGracePeriod:    10 * time.Second,
 		RefreshTokenTTL:       168 * time.Hour,
@@ -172,13 +173,15 @@ func newOptions(opts []Option) options {
 }
 
 // newService returns a Service whose engine runs over st (its settings validated),
-// and logs the settings in force once.
-func newService(st runtime.Store[Token, UserID, payload], o options) (*Service, error) {
+// and logs the settings in force once. lookups is how many token lookups may run at
+// once before further ones share a statement (0: no batching).
+func newService(st runtime.Store[Token, UserID, payload], o options, lookups int) (*Service, error) {
 	eng, err := runtime.NewEngine[Token, UserID, payload](st, runtime.Config[Token]{
-		Hooks:    o.hooks,
-		Now:      o.now,
-		Prefix:   Prefix,
-		Settings: o.settings,
+		Hooks:             o.hooks,
+		LookupConcurrency: lookups,
+		Now:               o.now,
+		Prefix:            Prefix,
+		Settings:          o.settings,
 		UserKey: func(t Token) string {
 			return runtime.CacheUserKey(t.UserID)
 		},
@@ -207,12 +210,24 @@ func New(pool DB, opts ...Option) (*Service, error) {
 	svc, err := newService(&store{
 		db: pool,
 		q:  q,
-	}, newOptions(opts))
+	}, newOptions(opts), lookupConcurrency(pool))
 	if err != nil {
 		return nil, err
 	}
 	svc.db, svc.q = pool, q
 	return svc, nil
+}
+
+// lookupConcurrency is how many token lookups may run at once before further ones
+// wait and share one statement (lookup_batch_size): the MaxConns of a *pgxpool.Pool.
+// Over any other DB (a single *pgx.Conn…) every lookup runs its own statement.
+func lookupConcurrency(d DB) int {
+	if p, ok := d.(interface {
+		Config() *pgxpool.Config
+	}); ok {
+		return int(p.Config().MaxConns)
+	}
+	return 0
 }
 
 // Settings returns the validated settings in force.

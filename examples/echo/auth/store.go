@@ -132,6 +132,41 @@ func (s *store) ByRetiredRefreshHash(ctx context.Context, hash []byte) (Token, e
 	return s.token(tokenRow(row), err)
 }
 
+// ByAccessHashes reads the rows of many access hashes in one statement: the
+// engine's batched lookups (runtime.BatchReader, lookup_batch_size).
+func (s *store) ByAccessHashes(ctx context.Context, hashes [][]byte) ([]Token, []error, error) {
+	rows, err := s.q.TokensByAccessHashes(ctx, hashes)
+	if err != nil {
+		return nil, nil, storeErr(err)
+	}
+	toks, errs := make([]Token, len(hashes)), make([]error, len(hashes))
+	for i := range errs {
+		errs[i] = runtime.ErrNotFound
+	}
+	for _, r := range rows {
+		if i := int(r.LookupPosition) - 1; i >= 0 && i < len(hashes) {
+			toks[i], errs[i] = tokenFromRow(tokenRow{
+				AccessTtlNs:       r.AccessTtlNs,
+				AuthType:          r.AuthType,
+				Context:           r.Context,
+				CreatedAt:         r.CreatedAt,
+				ExpiresAt:         r.ExpiresAt,
+				ID:                r.ID,
+				LastRefreshedAt:   r.LastRefreshedAt,
+				LastUsedIP:        r.LastUsedIP,
+				RefreshTtlNs:      r.RefreshTtlNs,
+				RefreshUntil:      r.RefreshUntil,
+				RevokeReason:      r.RevokeReason,
+				RevokedAt:         r.RevokedAt,
+				RotatedAt:         r.RotatedAt,
+				TwoFactorVerified: r.TwoFactorVerified,
+				UserID:            r.UserID,
+			})
+		}
+	}
+	return toks, errs, nil
+}
+
 // RotationSalt returns the salt of the rotation that retired the refresh token prevHash.
 func (s *store) RotationSalt(ctx context.Context, id int64, prevHash []byte) ([]byte, error) {
 	salt, err := s.q.RotationSalt(ctx, db.RotationSaltParams{

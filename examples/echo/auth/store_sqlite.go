@@ -75,7 +75,7 @@ func NewSQLite(db *sql.DB, opts ...Option) (*Service, error) {
 		return nil, fmt.Errorf("authentify: NewSQLite: cache_size is %d, but the token cache stays coherent through PostgreSQL's LISTEN/NOTIFY, which SQLite lacks: set CacheSize to 0", o.settings.CacheSize)
 	}
 	lite := newLiteStore(db)
-	svc, err := newService(lite, o)
+	svc, err := newService(lite, o, 0) // in-process: nothing to batch
 	if err != nil {
 		return nil, err
 	}

@@ -797,6 +797,69 @@ func (q *Queries) TokenByRetiredRefreshHash(ctx context.Context, hash []byte) (T
 	return i, err
 }
 
+const tokensByAccessHashes = `-- name: TokensByAccessHashes :many
+SELECT array_position($1::bytea[], "access_hash")::integer AS "lookup_position", "id", "user_id", "auth_type", "rotated_at", "context", "created_at", "last_refreshed_at", "expires_at", "refresh_until", "revoked_at", "revoke_reason", "access_ttl_ns", "refresh_ttl_ns", "last_used_ip", "two_factor_verified"
+FROM "auth_tokens" WHERE "access_hash" = ANY($1::bytea[])
+`
+
+type TokensByAccessHashesRow struct {
+	LookupPosition    int32
+	ID                int64
+	UserID            int64
+	AuthType          string
+	RotatedAt         *time.Time
+	Context           []byte
+	CreatedAt         time.Time
+	LastRefreshedAt   time.Time
+	ExpiresAt         *time.Time
+	RefreshUntil      *time.Time
+	RevokedAt         *time.Time
+	RevokeReason      *string
+	AccessTtlNs       *int64
+	RefreshTtlNs      *int64
+	LastUsedIP        *netip.Addr
+	TwoFactorVerified bool
+}
+
+// The rows of many access hashes in one statement (batched lookups): lookup_position
+// is the 1-based position of the row's hash in @hashes, so no hash leaves the database.
+func (q *Queries) TokensByAccessHashes(ctx context.Context, hashes [][]byte) ([]TokensByAccessHashesRow, error) {
+	rows, err := q.db.Query(ctx, tokensByAccessHashes, hashes)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []TokensByAccessHashesRow
+	for rows.Next() {
+		var i TokensByAccessHashesRow
+		if err := rows.Scan(
+			&i.LookupPosition,
+			&i.ID,
+			&i.UserID,
+			&i.AuthType,
+			&i.RotatedAt,
+			&i.Context,
+			&i.CreatedAt,
+			&i.LastRefreshedAt,
+			&i.ExpiresAt,
+			&i.RefreshUntil,
+			&i.RevokedAt,
+			&i.RevokeReason,
+			&i.AccessTtlNs,
+			&i.RefreshTtlNs,
+			&i.LastUsedIP,
+			&i.TwoFactorVerified,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const updateTokenColumns = `-- name: UpdateTokenColumns :one
 UPDATE "auth_tokens"
 SET "last_used_ip" = COALESCE($1, "last_used_ip"),

@@ -51,6 +51,12 @@ WHERE "id" IN (
 -- name: TokenByAccessHash :one
 SELECT "id", "user_id", "auth_type", "rotated_at", "context", "created_at", "last_refreshed_at", "expires_at", "refresh_until", "revoked_at", "revoke_reason", "access_ttl_ns", "refresh_ttl_ns", "last_used_ip", "two_factor_verified" FROM "auth_tokens" WHERE "access_hash" = @hash::bytea;
 
+-- name: TokensByAccessHashes :many
+-- The rows of many access hashes in one statement (batched lookups): lookup_position
+-- is the 1-based position of the row's hash in @hashes, so no hash leaves the database.
+SELECT array_position(@hashes::bytea[], "access_hash")::integer AS "lookup_position", "id", "user_id", "auth_type", "rotated_at", "context", "created_at", "last_refreshed_at", "expires_at", "refresh_until", "revoked_at", "revoke_reason", "access_ttl_ns", "refresh_ttl_ns", "last_used_ip", "two_factor_verified"
+FROM "auth_tokens" WHERE "access_hash" = ANY(@hashes::bytea[]);
+
 -- name: TokenByRefreshHash :one
 SELECT "id", "user_id", "auth_type", "rotated_at", "context", "created_at", "last_refreshed_at", "expires_at", "refresh_until", "revoked_at", "revoke_reason", "access_ttl_ns", "refresh_ttl_ns", "last_used_ip", "two_factor_verified" FROM "auth_tokens" WHERE "refresh_hash" = @hash::bytea;
 
