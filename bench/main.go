@@ -13,7 +13,9 @@
 //     WHERE access_hash = $1 per request (the SHA-256 of the bearer token),
 //     answering a small JSON;
 //   - app cache off / app cache on: the example app (AUTH_RATE_LIMIT=0,
-//     LOGIN_FAILURE_LIMIT=0; cache on sets AUTHENTIFY_CACHE_SIZE and
+//     LOGIN_FAILURE_LIMIT=0, batched lookups as the app's default unless
+//     -lookup-batch-size sets AUTHENTIFY_LOOKUP_BATCH_SIZE, 0 turning them
+//     off; cache on sets AUTHENTIFY_CACHE_SIZE and
 //     AUTHENTIFY_CACHE_MAX_AGE, and is reported as "cache: not available in
 //     this build" when the app has no such settings).
 //
@@ -113,6 +115,7 @@ type config struct {
 	netHTTP      bool
 	cacheSize    int
 	cacheMaxAge  time.Duration
+	lookupBatch  int
 	revocations  int
 }
 
@@ -181,6 +184,7 @@ func parseFlags(args []string) (config, error) {
 	fs.DurationVar(&cfg.interleave, "interleave", 500*time.Millisecond, "steady and sessions: run the three servers at once and switch the load between them this often (0: one after the other, in rounds)")
 	fs.IntVar(&cfg.cacheSize, "cache-size", 100_000, "AUTHENTIFY_CACHE_SIZE of the cache-on runs")
 	fs.DurationVar(&cfg.cacheMaxAge, "cache-max-age", time.Minute, "AUTHENTIFY_CACHE_MAX_AGE of the cache-on runs")
+	fs.IntVar(&cfg.lookupBatch, "lookup-batch-size", -1, "AUTHENTIFY_LOOKUP_BATCH_SIZE of every app run (0: one SELECT per request, as before batched lookups); -1 leaves the app's default")
 	fs.IntVar(&cfg.revocations, "revocations", 1000, "sessions revoked on instance A in the revocation scenario")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
@@ -319,6 +323,9 @@ func (b *bench) appEnv(extra map[string]string) map[string]string {
 		"DATABASE_URL":        b.dbURL,
 		"AUTH_RATE_LIMIT":     "0",
 		"LOGIN_FAILURE_LIMIT": "0",
+	}
+	if b.cfg.lookupBatch >= 0 {
+		env["AUTHENTIFY_LOOKUP_BATCH_SIZE"] = strconv.Itoa(b.cfg.lookupBatch)
 	}
 	for k, v := range extra {
 		env[k] = v
