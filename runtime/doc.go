@@ -4,7 +4,9 @@
 // Every algorithm of authentify lives here once: minting and parsing tokens,
 // hashing them, computing expiries, deciding whether an auto-refresh is due,
 // the refresh/rotation flow with its grace window and reuse detection, and
-// extracting credentials from HTTP requests, applying the generated
+// extracting credentials from HTTP requests, caching verified tokens
+// ([Cache]), batching the lookups that wait for a database connection
+// ([BatchReader]), applying the generated
 // migrations ([Migrate]) and comparing the live table with the generated
 // model ([CompareSchema]). Generated code only converts types and runs the
 // atomic SQL statements that implement [Store] and [MigrationDB].
