@@ -94,6 +94,16 @@ func queued[T any](t *testing.T, b *lookupBatcher[T], n int) {
 	}
 }
 
+// enqueue queues a lookup of hash as get would, without a goroutine
+// waiting for it: the test plays its part (the batch's leader).
+func enqueue(b *lookupBatcher[string], ctx context.Context, hash string) *lookupCall[string] {
+	c := &lookupCall[string]{ctx: ctx, hash: []byte(hash), ready: make(chan struct{})}
+	b.mu.Lock()
+	b.queue = append(b.queue, c)
+	b.mu.Unlock()
+	return c
+}
+
 type answer struct {
 	hash, row string
 	err       error
@@ -222,10 +232,7 @@ func TestLookupBatcherLeaderGivingUpStillAnswersTheOthers(t *testing.T) {
 	<-g.started
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel() // already gone when the batch is formed
-	b.mu.Lock()
-	leader := &lookupCall[string]{ctx: ctx, hash: []byte("a"), ready: make(chan struct{})}
-	b.queue = append(b.queue, leader)
-	b.mu.Unlock()
+	leader := enqueue(b, ctx, "a")
 	other := lookupAll(t.Context(), b, "b")
 	queued(t, b, 2)
 	close(g.release)
@@ -263,10 +270,7 @@ func TestLookupBatcherPanickingReadAnswersTheOthers(t *testing.T) {
 	b := newLookupBatcher(g.one, many, 1, 100)
 	first := lookupAll(t.Context(), b, "a")
 	<-g.started
-	b.mu.Lock()
-	leader := &lookupCall[string]{ctx: t.Context(), hash: []byte("x"), ready: make(chan struct{})}
-	b.queue = append(b.queue, leader)
-	b.mu.Unlock()
+	leader := enqueue(b, t.Context(), "x")
 	others := lookupAll(t.Context(), b, "y", "z")
 	queued(t, b, 3)
 	close(g.release)

@@ -52,8 +52,9 @@ func (c *statementCounter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQu
 
 // newBatchService returns a Service over a fresh database whose pool has
 // maxConns connections (so lookups batch beyond that many at once), with
-// its statements counted, and the database's URL.
-func newBatchService(t *testing.T, maxConns int32, c *statementCounter, opts ...auth.Option) (*auth.Service, string) {
+// its statements counted, a connection of its own to the database (closed
+// when the test ends) and the id of a new user named user.
+func newBatchService(t *testing.T, maxConns int32, c *statementCounter, user string, opts ...auth.Option) (*auth.Service, *pgx.Conn, int64) {
 	t.Helper()
 	dsn := pgtest.NewDatabase(t)
 	cfg, err := pgxpool.ParseConfig(dsn)
@@ -75,24 +76,24 @@ func newBatchService(t *testing.T, maxConns int32, c *statementCounter, opts ...
 	if err := svc.Migrate(t.Context()); err != nil {
 		t.Fatalf("Migrate: %v", err)
 	}
-	return svc, dsn
+	admin, err := pgx.Connect(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Close(context.Background()) })
+	var uid int64
+	if err := admin.QueryRow(t.Context(), `INSERT INTO users (username) VALUES ($1) RETURNING id`, user).Scan(&uid); err != nil {
+		t.Fatal(err)
+	}
+	return svc, admin, uid
 }
 
 func TestBatchedLookupsAnswerEachToken(t *testing.T) {
 	counter := &statementCounter{singleStarted: make(chan struct{}, 100)}
 	clk := newClock(t0)
 	// Revoked rows are kept, so that the batch reads one (revoked_at set).
-	svc, dsn := newBatchService(t, 2, counter, auth.WithClock(clk.Now), settings(func(s *runtime.Settings) { s.KeepExpiredTokens = true }))
+	svc, admin, uid := newBatchService(t, 2, counter, "batch", auth.WithClock(clk.Now), settings(func(s *runtime.Settings) { s.KeepExpiredTokens = true }))
 	ctx := t.Context()
-	var uid int64
-	admin, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close(context.Background())
-	if err := admin.QueryRow(ctx, `INSERT INTO users (username) VALUES ('batch') RETURNING id`).Scan(&uid); err != nil {
-		t.Fatal(err)
-	}
 	header := func(device string, opts ...auth.IssueOption) auth.Issued {
 		iss, err := svc.GenerateHeaderToken(ctx, uid, auth.Context{Device: device}, opts...)
 		if err != nil {
@@ -193,21 +194,13 @@ func TestBatchedLookupsAnswerEachToken(t *testing.T) {
 // returned must refuse the token.
 func TestBatchedLookupsNeverServeARevokedToken(t *testing.T) {
 	counter := &statementCounter{}
-	svc, dsn := newBatchService(t, 2, counter)
+	svc, _, uid := newBatchService(t, 2, counter, "stress")
 	ctx := t.Context()
-	admin, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close(context.Background())
-	var uid int64
-	if err := admin.QueryRow(ctx, `INSERT INTO users (username) VALUES ('stress') RETURNING id`).Scan(&uid); err != nil {
-		t.Fatal(err)
-	}
 	const tokens = 40
 	issued := make([]auth.Issued, tokens)
 	revokedDone := make([]atomic.Bool, tokens)
 	for i := range issued {
+		var err error
 		if issued[i], err = svc.GenerateHeaderToken(ctx, uid, auth.Context{Device: "stress"}); err != nil {
 			t.Fatal(err)
 		}
@@ -266,17 +259,8 @@ func TestBatchedLookupsNeverServeARevokedToken(t *testing.T) {
 
 func TestLookupBatchingOff(t *testing.T) {
 	counter := &statementCounter{}
-	svc, dsn := newBatchService(t, 2, counter, settings(func(s *runtime.Settings) { s.LookupBatchSize = 0 }))
+	svc, _, uid := newBatchService(t, 2, counter, "off", settings(func(s *runtime.Settings) { s.LookupBatchSize = 0 }))
 	ctx := t.Context()
-	admin, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close(context.Background())
-	var uid int64
-	if err := admin.QueryRow(ctx, `INSERT INTO users (username) VALUES ('off') RETURNING id`).Scan(&uid); err != nil {
-		t.Fatal(err)
-	}
 	iss, err := svc.GenerateHeaderToken(ctx, uid, auth.Context{Device: "off"})
 	if err != nil {
 		t.Fatal(err)
